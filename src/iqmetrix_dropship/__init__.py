@@ -1,0 +1,82 @@
+"""iqmetrix-dropship: the Python SDK for iQmetrix's Dropship Supplier Orders API.
+
+::
+
+    from iqmetrix_dropship import DropshipClient, OrderStatus
+
+    with DropshipClient.from_env() as client:
+        for entry in client.iter_entries():
+            ...
+"""
+
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    CursorLostError,
+    DropshipError,
+    FeedParseError,
+    InvalidRequestError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+    TokenError,
+)
+from ._version import __version__
+from .feed import parse_feed
+from .models import (
+    FeedEntry,
+    FeedEvent,
+    FeedLinks,
+    FeedPage,
+    ItemInformation,
+    ItemStatus,
+    ItemStatusUpdate,
+    ItemUpdate,
+    OrderCreated,
+    OrderItem,
+    OrderStatus,
+    OrderStatusUpdate,
+    OrderStatusUpdated,
+    Seller,
+    ShippingAddress,
+    ShippingCustomer,
+    UnknownEvent,
+)
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "CursorLostError",
+    "DropshipError",
+    "FeedEntry",
+    "FeedEvent",
+    "FeedLinks",
+    "FeedPage",
+    "FeedParseError",
+    "InvalidRequestError",
+    "ItemInformation",
+    "ItemStatus",
+    "ItemStatusUpdate",
+    "ItemUpdate",
+    "NotFoundError",
+    "OrderCreated",
+    "OrderItem",
+    "OrderStatus",
+    "OrderStatusUpdate",
+    "OrderStatusUpdated",
+    "RateLimitError",
+    "Seller",
+    "ServerError",
+    "ShippingAddress",
+    "ShippingCustomer",
+    "TokenError",
+    "UnknownEvent",
+    "__version__",
+    "parse_feed",
+]

@@ -1,0 +1,192 @@
+"""Every error the SDK raises.
+
+The tree (all importable from ``iqmetrix_dropship``)::
+
+    DropshipError
+    ├── InvalidRequestError (also a ValueError)   bad input caught before any request is sent
+    ├── TokenError                                 the accounts server refused the credentials
+    ├── APIConnectionError                         the request never got an answer
+    │   └── APITimeoutError
+    ├── APIError                                   any non-2xx answer from the Dropship API
+    │   ├── BadRequestError       400
+    │   ├── AuthenticationError   401
+    │   ├── NotFoundError         404
+    │   ├── RateLimitError        429
+    │   └── ServerError           5xx
+    ├── FeedParseError                             a feed page that is not well-formed Atom, or hostile
+    └── CursorLostError                            the follower's cursor names an entry the feed lost
+
+No message built here ever contains a password, client secret or token: errors are made from
+status codes, URLs (which carry no secrets) and the server's own message.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "CursorLostError",
+    "DropshipError",
+    "FeedParseError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "RateLimitError",
+    "ServerError",
+    "TokenError",
+]
+
+
+class DropshipError(Exception):
+    """Base class of every error raised by this SDK."""
+
+
+class InvalidRequestError(DropshipError, ValueError):
+    """A status update (or other request) was refused before anything was sent.
+
+    A ``ValueError`` too, so that ``except ValueError`` around input handling keeps working.
+    """
+
+
+class _RetriedError(DropshipError):
+    """An error that may have been retried before it was raised; ``retries`` says how often."""
+
+    retries: int = 0
+
+    def _with_retries(self, message: str) -> str:
+        if self.retries:
+            noun = "retry" if self.retries == 1 else "retries"
+            return f"{message} (after {self.retries} {noun})"
+        return message
+
+    def __str__(self) -> str:
+        return self._with_retries(super().__str__())
+
+
+class TokenError(DropshipError):
+    """The accounts server refused to issue a token.
+
+    ``error`` is the OAuth2 error code (``invalid_client``, ``invalid_grant``,
+    ``unsupported_grant_type``, ...) or ``None`` when the server gave none.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error: str | None = None,
+        status_code: int | None = None,
+        description: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.error = error
+        self.status_code = status_code
+        self.description = description
+
+
+class APIConnectionError(_RetriedError):
+    """The request never got an answer (DNS, refused connection, reset, TLS, ...)."""
+
+    def __init__(self, message: str, *, method: str = "", url: str = "") -> None:
+        super().__init__(message)
+        self.method = method
+        self.url = url
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out before an answer arrived."""
+
+
+class APIError(_RetriedError):
+    """The Dropship API answered with a non-2xx status.
+
+    ``message`` is the server's own message (read leniently from JSON ``Message``/``message``,
+    plain text or HTML), ``request_id`` the server's request id when it sent one, and
+    ``response`` the HTTP response itself (``None`` when the error was built without one).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        method: str = "",
+        url: str = "",
+        request_id: str | None = None,
+        body: Any = None,
+        response: httpx.Response | None = None,
+    ) -> None:
+        self.message = message
+        self.status_code = status_code
+        self.method = method
+        self.url = url
+        self.request_id = request_id
+        self.body = body
+        self.response = response
+        where = f" from {method} {url}" if method else ""
+        super().__init__(f"HTTP {status_code}{where}: {message}")
+
+
+class BadRequestError(APIError):
+    """400: e.g. ``Cannot find supplier identifier in the uri`` or ``The request is invalid``."""
+
+
+class AuthenticationError(APIError):
+    """401 ``Invalid token``, raised after one refresh-and-replay did not help."""
+
+
+class NotFoundError(APIError):
+    """404 ``Not found``: a wrong path, or an order or page the server does not know."""
+
+
+class RateLimitError(APIError):
+    """429: the rate limit held after the retries, or asked for a longer wait than allowed.
+
+    ``retry_after`` is the wait in seconds the server asked for, when it said.
+    """
+
+    retry_after: float | None = None
+
+
+class ServerError(APIError):
+    """5xx: the server failed, and kept failing through the retries."""
+
+
+class FeedParseError(DropshipError):
+    """A feed page is not well-formed Atom, not the Dropship feed, oversized or hostile.
+
+    ``entry_id`` and ``element`` say where, when known.
+    """
+
+    def __init__(
+        self, message: str, *, entry_id: str | None = None, element: str | None = None
+    ) -> None:
+        self.reason = message
+        self.entry_id = entry_id
+        self.element = element
+        where = []
+        if entry_id is not None:
+            where.append(f"entry {entry_id!r}")
+        if element is not None:
+            where.append(f"element <{element}>")
+        super().__init__(f"{message} (at {', '.join(where)})" if where else message)
+
+
+class CursorLostError(DropshipError):
+    """The follower's stored cursor names an entry that the feed no longer holds.
+
+    Rather than replaying everything or silently skipping, the follower stops: an operator
+    decides (restart from ``"latest"``, or replay).
+    """
+
+    def __init__(self, message: str, *, entry_id: str | None = None, page_id: str | None = None):
+        super().__init__(message)
+        self.entry_id = entry_id
+        self.page_id = page_id
