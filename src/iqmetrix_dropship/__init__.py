@@ -9,12 +9,15 @@
             ...
 """
 
+from ._async_client import AsyncDropshipClient
+from ._client import DropshipClient
 from ._exceptions import (
     APIConnectionError,
     APIError,
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConfigurationError,
     CursorLostError,
     DropshipError,
     FeedParseError,
@@ -24,6 +27,8 @@ from ._exceptions import (
     ServerError,
     TokenError,
 )
+from ._protocol.config import Environment
+from ._protocol.retry import RetryPolicy
 from ._version import __version__
 from .feed import parse_feed
 from .models import (
@@ -50,10 +55,14 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "AsyncDropshipClient",
     "AuthenticationError",
     "BadRequestError",
+    "ConfigurationError",
     "CursorLostError",
+    "DropshipClient",
     "DropshipError",
+    "Environment",
     "FeedEntry",
     "FeedEvent",
     "FeedLinks",
@@ -71,6 +80,7 @@ __all__ = [
     "OrderStatusUpdate",
     "OrderStatusUpdated",
     "RateLimitError",
+    "RetryPolicy",
     "Seller",
     "ServerError",
     "ShippingAddress",

@@ -4,6 +4,7 @@ The tree (all importable from ``iqmetrix_dropship``)::
 
     DropshipError
     ├── InvalidRequestError (also a ValueError)   bad input caught before any request is sent
+    ├── ConfigurationError (also a ValueError)    a client built with missing or malformed settings
     ├── TokenError                                 the accounts server refused the credentials
     ├── APIConnectionError                         the request never got an answer
     │   └── APITimeoutError
@@ -33,6 +34,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ConfigurationError",
     "CursorLostError",
     "DropshipError",
     "FeedParseError",
@@ -53,6 +55,10 @@ class InvalidRequestError(DropshipError, ValueError):
 
     A ``ValueError`` too, so that ``except ValueError`` around input handling keeps working.
     """
+
+
+class ConfigurationError(DropshipError, ValueError):
+    """A client was configured with missing or malformed settings (e.g. ``from_env``)."""
 
 
 class _RetriedError(DropshipError):
@@ -109,7 +115,9 @@ class APIError(_RetriedError):
 
     ``message`` is the server's own message (read leniently from JSON ``Message``/``message``,
     plain text or HTML), ``request_id`` the server's request id when it sent one, and
-    ``response`` the HTTP response itself (``None`` when the error was built without one).
+    ``response`` the HTTP response itself (``None`` when the error was built without one),
+    ``retry_after`` the wait in seconds the server asked for (``Retry-After`` or
+    ``X-RateLimit-ResetSeconds``), when it said.
     """
 
     def __init__(
@@ -122,6 +130,7 @@ class APIError(_RetriedError):
         request_id: str | None = None,
         body: Any = None,
         response: httpx.Response | None = None,
+        retry_after: float | None = None,
     ) -> None:
         self.message = message
         self.status_code = status_code
@@ -130,6 +139,7 @@ class APIError(_RetriedError):
         self.request_id = request_id
         self.body = body
         self.response = response
+        self.retry_after = retry_after
         where = f" from {method} {url}" if method else ""
         super().__init__(f"HTTP {status_code}{where}: {message}")
 
@@ -147,12 +157,7 @@ class NotFoundError(APIError):
 
 
 class RateLimitError(APIError):
-    """429: the rate limit held after the retries, or asked for a longer wait than allowed.
-
-    ``retry_after`` is the wait in seconds the server asked for, when it said.
-    """
-
-    retry_after: float | None = None
+    """429: the rate limit held after the retries, or asked for a longer wait than allowed."""
 
 
 class ServerError(APIError):
@@ -165,9 +170,7 @@ class FeedParseError(DropshipError):
     ``entry_id`` and ``element`` say where, when known.
     """
 
-    def __init__(
-        self, message: str, *, entry_id: str | None = None, element: str | None = None
-    ) -> None:
+    def __init__(self, message: str, *, entry_id: str | None = None, element: str | None = None) -> None:
         self.reason = message
         self.entry_id = entry_id
         self.element = element

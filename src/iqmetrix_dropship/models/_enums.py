@@ -40,9 +40,7 @@ class _Status(str, Enum):
                 return cls(value)
             except ValueError:
                 pass
-        raise ValueError(
-            f"{value!r} is not a valid {cls.__name__}; valid names are: {cls.valid_names()}"
-        )
+        raise ValueError(f"{value!r} is not a valid {cls.__name__}; valid names are: {cls.valid_names()}")
 
     def __str__(self) -> str:
         return str(self.value)

@@ -112,8 +112,16 @@ class ItemUpdate(_Sent):
             raise ValueError(f"Quantity must be at least 1, got {value}")
         return value
 
-    @field_validator("tracking_info", "shipping_provider", "message", "info", "catalog_id",
-                     "product_name", "sku", mode="plain")
+    @field_validator(
+        "tracking_info",
+        "shipping_provider",
+        "message",
+        "info",
+        "catalog_id",
+        "product_name",
+        "sku",
+        mode="plain",
+    )
     @classmethod
     def _check_text(cls, value: Any, info: ValidationInfo) -> Any:
         return _text(value, info, to_pascal(info.field_name or ""))

@@ -1,0 +1,213 @@
+"""``AsyncDropshipClient``: the asynchronous driver. It only carries out what ``_protocol`` decides."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import anyio
+from tenacity import AsyncRetrying
+
+from ._base import ClientBase
+from ._protocol.endpoints import (
+    archive_request,
+    item_status_request,
+    notifications_request,
+    order_status_request,
+    read_feed,
+    read_item_echo,
+    read_order_echo,
+)
+from ._protocol.http import Request, Response
+from ._protocol.retry import note_retries
+from ._protocol.tokens import WAIT, FetchToken, UseToken
+from ._protocol.walk import PageWalk
+from ._transport import AsyncTransport
+from .models import (
+    FeedEntry,
+    FeedPage,
+    ItemStatusUpdate,
+    ItemUpdate,
+    OrderStatus,
+    OrderStatusUpdate,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["AsyncDropshipClient"]
+
+
+class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
+    """The asynchronous client of the Dropship Supplier Orders API (asyncio or trio, via anyio).
+
+    ::
+
+        async with AsyncDropshipClient(supplier_id=60455, client_id="...", client_secret="...",
+                                       username="...", password="...") as client:
+            async for entry in client.iter_entries():
+                ...
+            await client.update_order_status(order_id, OrderStatus.SHIPPED,
+                                             tracking_info="1Z999", shipping_provider="UPS")
+
+    The same arguments and methods as ``DropshipClient``, as coroutines and async iterators.
+    Share one client between tasks of one event loop; when the token must be refreshed,
+    exactly one task refreshes it.
+    Every request method takes ``timeout=`` (seconds or ``httpx.Timeout``) and ``max_retries=``
+    to override the client's defaults for that call.
+    """
+
+    # Seams for tests: a fake clock and a sleep that records instead of waiting.
+    _sleep = staticmethod(anyio.sleep)
+    _clock = staticmethod(time.monotonic)
+
+    def _open_transport(self, http_client: httpx.AsyncClient | None) -> None:
+        self._transport = AsyncTransport(http_client, self._config.timeout)
+        self._token_lock = anyio.Condition()
+
+    async def aclose(self) -> None:
+        """Close the connection pool (unless it belongs to an ``http_client`` you passed in)."""
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> AsyncDropshipClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # -- the feed --------------------------------------------------------------------------
+
+    async def get_notifications(self, *, timeout: Any = None, max_retries: int | None = None) -> FeedPage:
+        """The current page of the notification feed (up to 50 entries, newest first)."""
+        return read_feed(await self._send(notifications_request(self._config), timeout, max_retries))
+
+    async def get_archive(self, page: str | UUID, *, timeout: Any = None, max_retries: int | None = None) -> FeedPage:
+        """An archive page, by its GUID or by a ``prev-archive``/``next-archive`` href.
+
+        Only the ``Pages({guid})`` id is taken from an href; the URL is rebuilt on the
+        configured base, so the token never goes to another host (traps.md 4).
+        """
+        return read_feed(await self._send(archive_request(self._config, page), timeout, max_retries))
+
+    async def iter_pages(self, start: str | UUID | None = None) -> AsyncIterator[FeedPage]:
+        """Pages lazily: the current page (or ``start``), then each ``prev-archive`` back to the oldest."""
+        walk = PageWalk(start)
+        while not walk.done:
+            page = read_feed(await self._send(walk.next_request(self._config)))
+            walk.receive(page)
+            yield page
+
+    async def iter_entries(self, start: str | UUID | None = None) -> AsyncIterator[FeedEntry]:
+        """Every entry across those pages, newest first."""
+        async for page in self.iter_pages(start):
+            for entry in page.entries:
+                yield entry
+
+    # -- status updates --------------------------------------------------------------------
+
+    async def update_order_status(
+        self,
+        order_id: UUID | str,
+        status: OrderStatus | str,
+        *,
+        tracking_info: str | int | None = None,
+        shipping_provider: str | None = None,
+        message: str | None = None,
+        info: str | None = None,
+        require_tracking: bool = True,
+        timeout: Any = None,
+        max_retries: int | None = None,
+    ) -> OrderStatusUpdate:
+        """Set the status of a whole order; returns the server's echo.
+
+        Validated before anything is sent (``InvalidRequestError``, a ``ValueError``): the status
+        must be an ``OrderStatus`` or its exact wire name, ``order_id`` a GUID, and ``Shipped``
+        needs ``tracking_info`` and ``shipping_provider`` unless ``require_tracking=False``.
+        """
+        request, sent = order_status_request(
+            self._config,
+            order_id,
+            status,
+            tracking_info=tracking_info,
+            shipping_provider=shipping_provider,
+            message=message,
+            info=info,
+            require_tracking=require_tracking,
+        )
+        return read_order_echo(request, await self._send(request, timeout, max_retries), sent)
+
+    async def update_item_status(
+        self,
+        order_id: UUID | str,
+        items: Iterable[ItemUpdate | Mapping[str, Any]],
+        *,
+        require_tracking: bool = True,
+        timeout: Any = None,
+        max_retries: int | None = None,
+    ) -> ItemStatusUpdate:
+        """Set the status of some items of an order (partial shipments, back-orders); returns the echo.
+
+        Each item is keyed by its ``sku``; a ``Shipped`` item needs tracking and carrier unless
+        ``require_tracking=False``; an empty list is refused.
+        """
+        request, sent = item_status_request(self._config, order_id, items, require_tracking=require_tracking)
+        return read_item_echo(request, await self._send(request, timeout, max_retries), sent)
+
+    # -- the I/O: one retry loop, one 401 replay, one token fetch at a time -------------------
+
+    async def _send(self, request: Request, timeout: Any = None, max_retries: int | None = None) -> Response:
+        attempt_number = 0
+        try:
+            async for attempt in AsyncRetrying(sleep=self._sleep, **self._retry_options(request, max_retries)):
+                with attempt:
+                    attempt_number = attempt.retry_state.attempt_number
+                    return await self._attempt(request, self._timeout(timeout))
+        except BaseException as error:
+            note_retries(error, attempt_number)
+            raise
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    async def _attempt(self, request: Request, timeout: Any) -> Response:
+        token = await self._token() if request.authenticated else None
+        response = await self._transport.send(request, token, timeout)
+        if response.status_code == 401 and token is not None and await self._token_refused(token):
+            # The token was revoked or expired early: one fresh token, one replay.
+            response = await self._transport.send(request, await self._token(), timeout)
+        return self._check(request, response)
+
+    async def _token_refused(self, token: str) -> bool:
+        async with self._token_lock:
+            return self._tokens.invalidate(token)
+
+    async def _token(self) -> str:
+        while True:
+            async with self._token_lock:
+                action = self._tokens.acquire(self._clock())
+                while action is WAIT:
+                    await self._token_lock.wait()
+                    action = self._tokens.acquire(self._clock())
+            if isinstance(action, UseToken):
+                return action.token
+            assert isinstance(action, FetchToken)
+            outcome = await self._fetch_token(action)  # outside the lock: others keep a usable token
+            async with self._token_lock:
+                try:
+                    self._tokens.finish(action, self._clock(), outcome)
+                finally:
+                    self._token_lock.notify_all()
+
+    async def _fetch_token(self, action: FetchToken) -> Response | BaseException:
+        # One attempt: a failure propagates to the caller's own retry loop.
+        try:
+            response = await self._transport.send(action.request, None, self._config.timeout)
+            return self._check(action.request, response)
+        except BaseException as error:  # handed to TokenCache.finish, which re-raises it
+            return error

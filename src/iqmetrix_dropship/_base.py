@@ -1,0 +1,128 @@
+"""What ``DropshipClient`` and ``AsyncDropshipClient`` share: construction, configuration, the token
+cache and the mapping of answers. The two drivers add only the I/O (see ``_client.py``,
+``_async_client.py``); every decision is made in ``_protocol``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Generic, TypeVar
+
+from pydantic import SecretStr
+
+from ._exceptions import ConfigurationError
+from ._protocol.config import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    ClientConfig,
+    Environment,
+    settings_from_env,
+)
+from ._protocol.http import Request, Response
+from ._protocol.responses import error_for
+from ._protocol.retry import RetryPolicy, tenacity_options
+from ._protocol.tokens import Credentials, TokenCache
+from .feed import DEFAULT_MAX_FEED_BYTES
+
+HttpClientT = TypeVar("HttpClientT")
+ClientT = TypeVar("ClientT", bound="ClientBase[Any]")
+
+
+class ClientBase(Generic[HttpClientT]):
+    def __init__(
+        self,
+        supplier_id: int | str,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        *,
+        access_token: str | None = None,
+        environment: Environment | str = Environment.SANDBOX,
+        base_url: str | None = None,
+        accounts_url: str | None = None,
+        timeout: Any = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: HttpClientT | None = None,
+        retry_policy: RetryPolicy | None = None,
+        max_feed_bytes: int = DEFAULT_MAX_FEED_BYTES,
+    ) -> None:
+        self._config = ClientConfig.build(
+            supplier_id=supplier_id,
+            environment=environment,
+            base_url=base_url,
+            accounts_url=accounts_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_policy=retry_policy,
+            max_feed_bytes=max_feed_bytes,
+        )
+        self._tokens = TokenCache(self._config, *_auth(client_id, client_secret, username, password, access_token))
+        self._open_transport(http_client)
+
+    def _open_transport(self, http_client: HttpClientT | None) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    @classmethod
+    def from_env(cls: type[ClientT], environ: Mapping[str, str] | None = None, **overrides: Any) -> ClientT:
+        """A client configured from the ``IQMETRIX_*`` variables; keyword arguments override them.
+
+        ``IQMETRIX_SUPPLIER_ID``, ``IQMETRIX_CLIENT_ID``, ``IQMETRIX_CLIENT_SECRET``,
+        ``IQMETRIX_USERNAME``, ``IQMETRIX_PASSWORD`` (or ``IQMETRIX_ACCESS_TOKEN``),
+        ``IQMETRIX_ENVIRONMENT``, ``IQMETRIX_BASE_URL``, ``IQMETRIX_ACCOUNTS_URL``.
+        """
+        settings: dict[str, Any] = dict(settings_from_env(environ))
+        settings.update(overrides)
+        return cls(**settings)
+
+    @property
+    def config(self) -> ClientConfig:
+        """The client's frozen configuration (supplier id, URLs, timeout, retries)."""
+        return self._config
+
+    @property
+    def supplier_id(self) -> int:
+        return self._config.supplier_id
+
+    def __repr__(self) -> str:
+        creds = self._tokens.credentials
+        auth = "access_token=***" if creds is None else f"username={creds.username!r}, client_secret=***"
+        return f"{type(self).__name__}(supplier_id={self.supplier_id}, base_url={self._config.base_url!r}, {auth})"
+
+    # -- shared by both drivers ------------------------------------------------------------
+
+    def _timeout(self, timeout: Any) -> Any:
+        return self._config.timeout if timeout is None else timeout
+
+    def _retry_options(self, request: Request, max_retries: int | None) -> dict[str, Any]:
+        retries = self._config.max_retries if max_retries is None else max_retries
+        return tenacity_options(retries, self._config.retry_policy, f"{request.method} {request.url}")
+
+    @staticmethod
+    def _check(request: Request, response: Response) -> Response:
+        if not response.ok:
+            raise error_for(request, response)
+        return response
+
+
+def _auth(
+    client_id: str | None,
+    client_secret: str | None,
+    username: str | None,
+    password: str | None,
+    access_token: str | None,
+) -> tuple[Credentials | None, SecretStr | None]:
+    if access_token:
+        return None, SecretStr(access_token)
+    given = {
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "username": username,
+        "password": password,
+    }
+    missing = [name for name, value in given.items() if not value]
+    if missing:
+        raise ConfigurationError(
+            f"missing {', '.join(missing)}: pass all four credentials, or access_token for a token you hold"
+        )
+    return Credentials(str(client_id), SecretStr(str(client_secret)), str(username), SecretStr(str(password))), None

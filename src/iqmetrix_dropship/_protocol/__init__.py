@@ -1,0 +1,14 @@
+"""The protocol core: every decision the SDK makes, as plain code over plain values.
+
+Nothing in this package does I/O. The sync and async clients are two thin drivers that carry
+out what it decides (send this request, sleep this long, fetch that page), so they cannot
+drift apart. See STYLE.md: one brain, two pairs of hands.
+
+- ``config``: environments, hosts and the frozen client configuration
+- ``http``: the request and response value objects that cross the driver boundary, and logging
+- ``tokens``: the token cache and its refresh policy (OAuth2 password and refresh grants)
+- ``retry``: which failures are retried, and how long to wait
+- ``endpoints``: request builders for the feed and the status updates, with their validation
+- ``responses``: answers mapped to models or to typed errors
+- ``walk``: the archive-page walk as a small state machine
+"""

@@ -1,0 +1,150 @@
+"""Environments, hosts and the one frozen configuration object a client carries."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from .._exceptions import ConfigurationError
+from ..feed import DEFAULT_MAX_FEED_BYTES
+from .retry import RetryPolicy
+
+__all__ = ["ClientConfig", "Environment", "settings_from_env"]
+
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_RETRIES = 3
+
+
+class Environment(str, Enum):
+    """The iQmetrix environments (traps.md 5: ``demo`` is the sandbox, ``""`` production)."""
+
+    SANDBOX = "sandbox"
+    PRODUCTION = "production"
+
+    @property
+    def base_url(self) -> str:
+        # traps.md 1: keep /v1 in the base; the spec's curl lines lack it by mistake.
+        return _HOSTS[self][0]
+
+    @property
+    def accounts_url(self) -> str:
+        return _HOSTS[self][1]
+
+    @classmethod
+    def parse(cls, value: Environment | str) -> Environment:
+        if isinstance(value, cls):
+            return value
+        text = str(value).strip().lower()
+        aliases = {"demo": cls.SANDBOX, "prod": cls.PRODUCTION, "": cls.PRODUCTION}
+        if text in aliases:
+            return aliases[text]
+        try:
+            return cls(text)
+        except ValueError:
+            raise ConfigurationError(f"unknown environment {value!r}; use 'sandbox' or 'production'") from None
+
+
+_HOSTS = {
+    Environment.SANDBOX: (
+        "https://dropshipdemo.iqmetrix.net/v1",
+        "https://accountsdemo.iqmetrix.net/v1",
+    ),
+    Environment.PRODUCTION: (
+        "https://dropship.iqmetrix.net/v1",
+        "https://accounts.iqmetrix.net/v1",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """Everything a client decides with, fixed at construction. Safe to share between threads."""
+
+    supplier_id: int
+    base_url: str
+    accounts_url: str
+    timeout: Any = DEFAULT_TIMEOUT
+    """Seconds (float) or an ``httpx.Timeout``; the transport interprets it."""
+    max_retries: int = DEFAULT_MAX_RETRIES
+    retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
+    max_feed_bytes: int = DEFAULT_MAX_FEED_BYTES
+    """A feed body larger than this (after decompression) is refused unread."""
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        supplier_id: int | str,
+        environment: Environment | str = Environment.SANDBOX,
+        base_url: str | None = None,
+        accounts_url: str | None = None,
+        timeout: Any = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        retry_policy: RetryPolicy | None = None,
+        max_feed_bytes: int = DEFAULT_MAX_FEED_BYTES,
+    ) -> ClientConfig:
+        env = Environment.parse(environment)
+        if isinstance(supplier_id, bool) or not str(supplier_id).strip().isdigit():
+            raise ConfigurationError(f"supplier_id must be a positive integer, got {supplier_id!r}")
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ConfigurationError(f"max_retries must be an integer >= 0, got {max_retries!r}")
+        return cls(
+            supplier_id=int(supplier_id),
+            base_url=_clean_base(base_url or env.base_url, "base_url"),
+            accounts_url=_clean_base(accounts_url or env.accounts_url, "accounts_url"),
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_policy=retry_policy or RetryPolicy(),
+            max_feed_bytes=max_feed_bytes,
+        )
+
+    @property
+    def supplier_url(self) -> str:
+        # traps.md 2: plural Suppliers, bare integer key.
+        return f"{self.base_url}/Suppliers({self.supplier_id})"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.accounts_url}/oauth2/token"
+
+
+def _clean_base(url: str, name: str) -> str:
+    url = url.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigurationError(f"{name} must be an http(s) URL, got {url!r}")
+    return url
+
+
+_ENV_KEYS = {
+    "IQMETRIX_SUPPLIER_ID": "supplier_id",
+    "IQMETRIX_CLIENT_ID": "client_id",
+    "IQMETRIX_CLIENT_SECRET": "client_secret",
+    "IQMETRIX_USERNAME": "username",
+    "IQMETRIX_PASSWORD": "password",
+    "IQMETRIX_ACCESS_TOKEN": "access_token",
+    "IQMETRIX_ENVIRONMENT": "environment",
+    "IQMETRIX_BASE_URL": "base_url",
+    "IQMETRIX_ACCOUNTS_URL": "accounts_url",
+}
+
+
+def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The client keyword arguments named by the ``IQMETRIX_*`` variables that are set."""
+    environ = os.environ if environ is None else environ
+    settings = {kw: environ[var] for var, kw in _ENV_KEYS.items() if environ.get(var, "").strip()}
+    if "supplier_id" not in settings:
+        raise ConfigurationError("IQMETRIX_SUPPLIER_ID is not set")
+    if "access_token" not in settings:
+        missing = [
+            var
+            for var, kw in _ENV_KEYS.items()
+            if kw in ("client_id", "client_secret", "username", "password") and kw not in settings
+        ]
+        if missing:
+            raise ConfigurationError(
+                "set " + ", ".join(missing) + " (or IQMETRIX_ACCESS_TOKEN for a token you already hold)"
+            )
+    return settings

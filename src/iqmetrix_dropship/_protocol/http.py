@@ -1,0 +1,87 @@
+"""The values that cross the boundary between the protocol core and a driver, and request logging.
+
+A driver turns a ``Request`` into bytes on the wire and the answer into a ``Response``; the core
+never sees a socket, and the driver never decides anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .._version import __version__
+
+__all__ = ["DEFAULT_MAX_JSON_BYTES", "Request", "Response", "logger", "user_agent"]
+
+logger = logging.getLogger("iqmetrix_dropship")
+
+# An update echo or an error body is a few hundred bytes; anything near this is not one.
+DEFAULT_MAX_JSON_BYTES = 1024 * 1024
+
+Purpose = Literal["feed", "update", "token"]
+
+
+def user_agent(transport: str) -> str:
+    """``iqmetrix-dropship/0.1.0 (Python 3.12.1; httpx 0.28.1)``: names the SDK, Python and the transport."""
+    return f"iqmetrix-dropship/{__version__} (Python {platform.python_version()}; {transport})"
+
+
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request, fully decided. ``authenticated`` requests get the bearer token."""
+
+    method: str
+    url: str
+    purpose: Purpose
+    headers: Mapping[str, str] = field(default_factory=dict)
+    json: Any = None
+    form: Mapping[str, str] | None = None
+    authenticated: bool = True
+    max_body_bytes: int = DEFAULT_MAX_JSON_BYTES
+    """The body is read as a stream and refused past this many (decoded) bytes."""
+
+    def __repr__(self) -> str:
+        # Never the form: it holds the password and client secret.
+        return f"Request({self.method} {self.url})"
+
+
+@dataclass(frozen=True)
+class Response:
+    """An answer as the driver received it. ``raw`` is the transport's own response object."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    """Case-insensitive in practice (the driver passes ``httpx.Headers``)."""
+    content: bytes
+    reason: str = ""
+    raw: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    def header(self, name: str) -> str | None:
+        value = self.headers.get(name)
+        if value is None:  # a plain dict: look the name up case-insensitively (traps.md 16)
+            lowered = name.lower()
+            value = next((v for k, v in self.headers.items() if k.lower() == lowered), None)
+        return value
+
+
+def log_response(request: Request, response: Response, elapsed: float) -> None:
+    # URLs carry no secrets (the token travels in a header, credentials in the form body).
+    logger.debug(
+        "%s %s -> %d %s (%.0f ms)",
+        request.method,
+        request.url,
+        response.status_code,
+        response.reason,
+        elapsed * 1000,
+    )
+
+
+def log_failure(request: Request, error: BaseException, elapsed: float) -> None:
+    logger.debug("%s %s -> %s (%.0f ms)", request.method, request.url, type(error).__name__, elapsed * 1000)

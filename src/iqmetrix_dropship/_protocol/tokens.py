@@ -1,0 +1,210 @@
+"""OAuth2 tokens for the Dropship API: how to ask for one, and when to ask again.
+
+``TokenCache`` owns the refresh policy. It is plain state; a driver wraps it in its own lock
+(``threading.Condition`` or ``anyio.Condition``) and does the network call *outside* that lock.
+Its windows, measured back from the token's expiry (``expires_in`` from the accounts server):
+
+=================  ==========================================  ==========================================
+window             when                                        what ``acquire`` answers
+=================  ==========================================  ==========================================
+fresh              more than ``refresh_early`` before expiry   use the token
+refresh early      within ``refresh_early`` of expiry          one caller refreshes; the others keep
+                                                               using the current token meanwhile
+must refresh       within ``margin`` of expiry, expired,       one caller fetches; the others wait
+                   refused by the API (401), or none yet       for it (they have nothing to send)
+=================  ==========================================  ==========================================
+
+Why only one fetch at a time: exchanging a refresh token *revokes* the access token issued with
+it (authentication.md; traps.md 17), so two concurrent refreshes would leave one caller holding a
+revoked token and the other with a refresh token the server no longer honours. Why no lock across
+the network call: a slow accounts server would otherwise stall callers that hold a perfectly good
+token. A refused refresh (expired after 7 days, or revoked) falls back to the password grant.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import SecretStr
+
+from .._exceptions import TokenError
+from .config import ClientConfig
+from .http import Request, Response
+
+__all__ = [
+    "WAIT",
+    "Credentials",
+    "FetchToken",
+    "Token",
+    "TokenCache",
+    "UseToken",
+    "parse_token_response",
+]
+
+_FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+
+Grant = Literal["password", "refresh_token"]
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What the password grant needs. Secrets are ``SecretStr``: they mask themselves in ``repr``."""
+
+    client_id: str
+    client_secret: SecretStr
+    username: str
+    password: SecretStr
+
+    def password_grant(self, config: ClientConfig) -> Request:
+        return Request(
+            "POST",
+            config.token_url,
+            purpose="token",
+            headers=_FORM_HEADERS,
+            form={
+                "grant_type": "password",
+                "username": self.username,
+                "password": self.password.get_secret_value(),
+                "client_id": self.client_id,
+                "client_secret": self.client_secret.get_secret_value(),
+            },
+            authenticated=False,
+        )
+
+    def refresh_grant(self, config: ClientConfig, refresh_token: SecretStr) -> Request:
+        # authentication.md: the client credentials must be those that got the refresh token.
+        return Request(
+            "POST",
+            config.token_url,
+            purpose="token",
+            headers=_FORM_HEADERS,
+            form={
+                "grant_type": "refresh_token",
+                "client_id": self.client_id,
+                "client_secret": self.client_secret.get_secret_value(),
+                "refresh_token": refresh_token.get_secret_value(),
+            },
+            authenticated=False,
+        )
+
+
+@dataclass(frozen=True)
+class Token:
+    access_token: SecretStr
+    refresh_token: SecretStr | None
+    expires_at: float
+    """On the cache's clock (``time.monotonic`` by default), not wall time."""
+    lifetime: float
+
+    @property
+    def refresh_early(self) -> float:
+        return min(300.0, self.lifetime / 2)
+
+    @property
+    def margin(self) -> float:
+        return min(30.0, self.lifetime / 10)
+
+
+def parse_token_response(response: Response, now: float) -> Token:
+    """A ``200`` from the token endpoint as a ``Token``; ``TokenError`` if it is not one."""
+    try:
+        data = json.loads(response.content)
+        access = data["access_token"]
+        # authentication.md: some sample code models expires_in as a string; accept both.
+        expires_in = float(data.get("expires_in", 0) or 0)
+        refresh = data.get("refresh_token")
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise TokenError(
+            "the accounts server answered without a usable token", status_code=response.status_code
+        ) from None
+    if not isinstance(access, str) or not access or not math.isfinite(expires_in):
+        raise TokenError("the accounts server answered without a usable token", status_code=response.status_code)
+    expires_in = max(expires_in, 0.0)
+    return Token(
+        access_token=SecretStr(access),
+        refresh_token=SecretStr(refresh) if isinstance(refresh, str) and refresh else None,
+        expires_at=now + expires_in,
+        lifetime=expires_in,
+    )
+
+
+@dataclass(frozen=True)
+class UseToken:
+    token: str
+
+
+@dataclass(frozen=True)
+class FetchToken:
+    """The caller that receives this fetches a token, then *must* call ``TokenCache.finish``."""
+
+    request: Request
+    grant: Grant
+
+
+@dataclass(frozen=True)
+class _Wait:
+    pass
+
+
+WAIT = _Wait()
+"""Another caller is fetching the token this caller needs: wait on the driver's condition."""
+
+
+@dataclass
+class TokenCache:
+    """The current token and whether someone is fetching the next one. Not thread-safe by itself:
+    every call is made under the driver's lock, and no call does I/O."""
+
+    config: ClientConfig
+    credentials: Credentials | None = None
+    static_token: SecretStr | None = None
+    _token: Token | None = field(default=None, repr=False)
+    _refresh_token: SecretStr | None = field(default=None, repr=False)
+    _fetching: bool = False
+
+    @property
+    def can_refresh(self) -> bool:
+        return self.credentials is not None
+
+    def acquire(self, now: float) -> UseToken | FetchToken | _Wait:
+        if self.static_token is not None:
+            return UseToken(self.static_token.get_secret_value())
+        token = self._token
+        if token is not None and now < token.expires_at - token.refresh_early:
+            return UseToken(token.access_token.get_secret_value())
+        usable = token is not None and now < token.expires_at - token.margin
+        if self._fetching:
+            return UseToken(token.access_token.get_secret_value()) if usable and token else WAIT
+        if self.credentials is None:  # pragma: no cover - static_token or credentials is required
+            raise TokenError("no credentials to obtain a token with")
+        self._fetching = True
+        if self._refresh_token is not None:
+            return FetchToken(self.credentials.refresh_grant(self.config, self._refresh_token), "refresh_token")
+        return FetchToken(self.credentials.password_grant(self.config), "password")
+
+    def finish(self, fetch: FetchToken, now: float, outcome: Response | BaseException) -> None:
+        """Record the outcome of a fetch. Raises the error, except a refused refresh: then the
+        refresh token is dropped and the next ``acquire`` asks for a password grant."""
+        self._fetching = False
+        if isinstance(outcome, BaseException):
+            if fetch.grant == "refresh_token" and isinstance(outcome, TokenError):
+                self._refresh_token = None
+                return
+            raise outcome
+        token = parse_token_response(outcome, now)
+        self._token = token
+        self._refresh_token = token.refresh_token
+
+    def invalidate(self, access_token: str) -> bool:
+        """The API refused ``access_token`` (401). Drop it if it is still the current token.
+
+        Returns whether another token can be had (``False`` for a static token)."""
+        if self.static_token is not None:
+            return False
+        token = self._token
+        if token is not None and token.access_token.get_secret_value() == access_token:
+            self._token = None  # the refresh token stays: the next acquire refreshes with it
+        return True
