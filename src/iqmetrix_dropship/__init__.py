@@ -31,6 +31,8 @@ from ._protocol.config import Environment
 from ._protocol.retry import RetryPolicy
 from ._version import __version__
 from .feed import parse_feed
+from .follow import AsyncFeedFollower, CheckpointStore, Cursor, FeedFollower, MemoryCheckpoint, SQLiteCheckpoint
+from .ledger import LedgerSchemaError, OrderLedger
 from .models import (
     FeedEntry,
     FeedEvent,
@@ -56,15 +58,19 @@ __all__ = [
     "APIError",
     "APITimeoutError",
     "AsyncDropshipClient",
+    "AsyncFeedFollower",
     "AuthenticationError",
     "BadRequestError",
+    "CheckpointStore",
     "ConfigurationError",
+    "Cursor",
     "CursorLostError",
     "DropshipClient",
     "DropshipError",
     "Environment",
     "FeedEntry",
     "FeedEvent",
+    "FeedFollower",
     "FeedLinks",
     "FeedPage",
     "FeedParseError",
@@ -73,14 +79,18 @@ __all__ = [
     "ItemStatus",
     "ItemStatusUpdate",
     "ItemUpdate",
+    "LedgerSchemaError",
+    "MemoryCheckpoint",
     "NotFoundError",
     "OrderCreated",
     "OrderItem",
+    "OrderLedger",
     "OrderStatus",
     "OrderStatusUpdate",
     "OrderStatusUpdated",
     "RateLimitError",
     "RetryPolicy",
+    "SQLiteCheckpoint",
     "Seller",
     "ServerError",
     "ShippingAddress",

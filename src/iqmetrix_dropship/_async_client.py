@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from types import TracebackType
@@ -26,6 +27,7 @@ from ._protocol.retry import note_retries
 from ._protocol.tokens import WAIT, FetchToken, UseToken
 from ._protocol.walk import PageWalk
 from ._transport import AsyncTransport
+from .follow import AsyncFeedFollower, CheckpointStore
 from .models import (
     FeedEntry,
     FeedPage,
@@ -110,6 +112,17 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
         async for page in self.iter_pages(start):
             for entry in page.entries:
                 yield entry
+
+    def follow(
+        self, checkpoint: CheckpointStore | str | os.PathLike[str], *, start: str = "earliest"
+    ) -> AsyncFeedFollower:
+        """A follower that delivers every entry not yet handled, oldest first, exactly once.
+
+        ``checkpoint`` is a path (a SQLite file, created if need be), an ``OrderLedger``, or any
+        ``CheckpointStore``. On an empty checkpoint the first poll replays the whole feed
+        (``start="earliest"``), or starts after the newest entry (``start="latest"``).
+        """
+        return AsyncFeedFollower(self, checkpoint, start=start)
 
     # -- status updates --------------------------------------------------------------------
 

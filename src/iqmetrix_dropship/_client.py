@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -26,6 +27,7 @@ from ._protocol.retry import note_retries
 from ._protocol.tokens import WAIT, FetchToken, UseToken
 from ._protocol.walk import PageWalk
 from ._transport import SyncTransport
+from .follow import CheckpointStore, FeedFollower
 from .models import (
     FeedEntry,
     FeedPage,
@@ -108,6 +110,15 @@ class DropshipClient(ClientBase["httpx.Client"]):
         """Every entry across those pages, newest first."""
         for page in self.iter_pages(start):
             yield from page.entries
+
+    def follow(self, checkpoint: CheckpointStore | str | os.PathLike[str], *, start: str = "earliest") -> FeedFollower:
+        """A follower that delivers every entry not yet handled, oldest first, exactly once.
+
+        ``checkpoint`` is a path (a SQLite file, created if need be), an ``OrderLedger``, or any
+        ``CheckpointStore``. On an empty checkpoint the first poll replays the whole feed
+        (``start="earliest"``), or starts after the newest entry (``start="latest"``).
+        """
+        return FeedFollower(self, checkpoint, start=start)
 
     # -- status updates --------------------------------------------------------------------
 

@@ -15,7 +15,8 @@ The tree (all importable from ``iqmetrix_dropship``)::
     │   ├── RateLimitError        429
     │   └── ServerError           5xx
     ├── FeedParseError                             a feed page that is not well-formed Atom, or hostile
-    └── CursorLostError                            the follower's cursor names an entry the feed lost
+    ├── CursorLostError                            the follower's cursor names an entry the feed lost
+    └── LedgerSchemaError                          an order ledger file from a newer version (ledger/)
 
 No message built here ever contains a password, client secret or token: errors are made from
 status codes, URLs (which carry no secrets) and the server's own message.

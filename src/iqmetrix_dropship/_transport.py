@@ -84,6 +84,16 @@ class _BoundedBody:
         return b"".join(self._parts)
 
 
+def _body_for(request: Request, raw: httpx.Response) -> _BoundedBody:
+    if raw.is_stream_consumed:
+        # An in-process transport (a test double, an ASGI app) may hand over a response already
+        # read and decoded: take its content as it is, under the same cap.
+        body = _BoundedBody(request, raw.status_code, "")
+        body.feed(raw.content)
+        return body
+    return _BoundedBody(request, raw.status_code, raw.headers.get("content-encoding", ""))
+
+
 def _headers(request: Request, token: str | None) -> dict[str, str]:
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": _ACCEPT_ENCODING, **request.headers}
     if token is not None:
@@ -132,9 +142,10 @@ class SyncTransport:
         try:
             raw = self._client.send(http_request, stream=True)
             try:
-                body = _BoundedBody(request, raw.status_code, raw.headers.get("content-encoding", ""))
-                for chunk in raw.iter_raw():
-                    body.feed(chunk)
+                body = _body_for(request, raw)
+                if not raw.is_stream_consumed:
+                    for chunk in raw.iter_raw():
+                        body.feed(chunk)
                 content = body.body()
             finally:
                 raw.close()
@@ -161,9 +172,10 @@ class AsyncTransport:
         try:
             raw = await self._client.send(http_request, stream=True)
             try:
-                body = _BoundedBody(request, raw.status_code, raw.headers.get("content-encoding", ""))
-                async for chunk in raw.aiter_raw():
-                    body.feed(chunk)
+                body = _body_for(request, raw)
+                if not raw.is_stream_consumed:
+                    async for chunk in raw.aiter_raw():
+                        body.feed(chunk)
                 content = body.body()
             finally:
                 await raw.aclose()

@@ -14,7 +14,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from .._exceptions import InvalidRequestError
-from ..feed import parse_feed
+from ..feed import PageScan, parse_feed, scan_entry_ids
 from ..models import (
     FeedPage,
     ItemStatus,
@@ -37,6 +37,7 @@ __all__ = [
     "read_feed",
     "read_item_echo",
     "read_order_echo",
+    "read_scan",
 ]
 
 _FEED_HEADERS = {"Accept": "application/atom+xml"}
@@ -83,7 +84,13 @@ def archive_request(config: ClientConfig, page: str | UUID) -> Request:
 
 
 def read_feed(response: Response) -> FeedPage:
-    return parse_feed(response.content)
+    # The transport already refused a body over the client's max_feed_bytes.
+    return parse_feed(response.content, max_bytes=len(response.content) + 1)
+
+
+def read_scan(response: Response) -> PageScan:
+    """The cheap read of a page (ids only) that a follower uses while walking back."""
+    return scan_entry_ids(response.content, max_bytes=len(response.content) + 1)
 
 
 def order_id_of(order_id: UUID | str) -> UUID:

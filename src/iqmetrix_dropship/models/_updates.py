@@ -18,7 +18,6 @@ from pydantic import (
     Field,
     ValidationError,
     ValidationInfo,
-    field_serializer,
     field_validator,
 )
 from pydantic.alias_generators import to_pascal
@@ -164,7 +163,3 @@ class ItemStatusUpdate(_Sent):
         if not value and not _is_echo(info):
             raise ValueError("at least one item is required")
         return value
-
-    @field_serializer("item_information")
-    def _items(self, items: list[ItemUpdate]) -> list[dict[str, Any]]:
-        return [item.to_json_body() for item in items]

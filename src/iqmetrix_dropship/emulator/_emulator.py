@@ -1,0 +1,447 @@
+"""The :class:`Emulator`: one supplier's Dropship world, shared by the HTTP app and Python callers."""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import random
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from ._app import create_app
+from ._config import PAGE_SIZE, Credentials, EmulatorConfig
+from ._faults import FaultDecision, FaultInjector, Faults, RateLimiter, RateLimitResult
+from ._records import Order
+from ._seed import Retailer, seed_history
+from ._server import EmulatorServer
+from ._state import DropshipState
+from ._store import SqliteStore
+from ._tokens import TokenStore
+from ._transport import EmulatorTransport
+from ._updates import normalize_guid, parse_item_update, parse_order_update
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+__all__ = ["Emulator"]
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Seeding makes ~10 objects per event and frees none: the cyclic GC would only rescan
+    them (it doubles the time of a 100,000-event seed)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+class Emulator:
+    """A local twin of the Dropship Supplier Orders API and its accounts token endpoint.
+
+    ::
+
+        emulator = Emulator(orders=120, seed=7)      # or Emulator(EmulatorConfig(...))
+        with emulator.serve() as server:             # uvicorn on 127.0.0.1, a free port
+            client_base = server.base_url            # "http://127.0.0.1:54321/v1"
+            order_id = emulator.place_order()        # a retailer places an order
+            ...
+            emulator.order_status(order_id)          # where the supplier's updates took it
+
+    The state is shared by the server thread and the caller's: every method takes the
+    emulator's lock, so an instance may be used from any thread.
+    """
+
+    def __init__(self, config: EmulatorConfig | None = None, /, **overrides: Any) -> None:
+        config = config or EmulatorConfig()
+        if overrides:
+            config = dataclasses.replace(config, **overrides)
+        self.config = config
+        self._lock = threading.RLock()
+        self._clock_offset = 0.0
+        self._store = SqliteStore(config.db) if config.db is not None else None
+        try:
+            self._build()
+        except BaseException:
+            if self._store is not None:
+                self._store.close()
+            raise
+        self._tokens = TokenStore(
+            client_id=config.client_id,
+            client_secret=config.client_secret,
+            username=config.username,
+            password=config.password,
+            lifetime=config.token_lifetime,
+            refresh_lifetime=config.refresh_token_lifetime,
+        )
+        self._faults = FaultInjector(Faults(latency=config.latency, error_rate=config.error_rate), self.seed)
+        self._limiter = (
+            RateLimiter(config.rate_limit, config.rate_limit_window) if config.rate_limit is not None else None
+        )
+        self._requests: Counter[str] = Counter()
+        self._request_log: deque[tuple[str, str, int]] = deque(maxlen=10_000)
+
+    def _build(self) -> None:
+        """Load the state from SQLite, or seed it (and save it, when persistent)."""
+        config, store = self.config, self._store
+        self.seed = config.seed
+        loading = store is not None and not store.is_empty()
+        if store is not None and loading:
+            meta = store.meta()
+            self.seed = int(meta["seed"])  # the file's seed: page ids derive from it
+            if int(meta["supplier_id"]) != config.supplier_id:
+                raise ValueError(f"{config.db} holds supplier {meta['supplier_id']}, not {config.supplier_id}")
+        rng = random.Random(self.seed)  # noqa: S311 - synthetic data must be reproducible
+        self._retailer = Retailer(rng, config.supplier_id)
+        self._state = state = DropshipState(
+            supplier_id=config.supplier_id,
+            seed=self.seed,
+            public_host=config.public_host,
+            malformed_entry_id_rate=config.malformed_entry_id_rate,
+            rng=rng,
+        )
+        with _gc_paused():
+            self._fill(rng, state, loading)
+        state.listener = store
+
+    def _fill(self, rng: random.Random, state: DropshipState, loading: bool) -> None:
+        config, store = self.config, self._store
+        if store is not None and loading:
+            orders, events = store.load()
+            state.orders.update(orders)
+            for event in events:
+                state.append(event)
+            # Continue the random stream deterministically after a restart.
+            rng.seed(f"{self.seed}:{len(events)}")
+            return
+        seed_history(
+            state,
+            self._retailer,
+            orders=config.orders,
+            events=config.events,
+            history_rate=config.history_rate,
+        )
+        if store is not None:
+            meta = {"seed": str(self.seed), "supplier_id": str(config.supplier_id), "schema": "1"}
+            store.save_all(meta, list(state.orders.values()), state.events)
+
+    def __repr__(self) -> str:
+        with self._lock:
+            return (
+                f"<Emulator supplier_id={self.config.supplier_id} seed={self.seed} "
+                f"orders={len(self._state.orders)} events={len(self._state.events)}>"
+            )
+
+    # -- life cycle -----------------------------------------------------------------------
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> EmulatorServer:
+        """Start serving in a background thread; use the result as a context manager."""
+        return EmulatorServer(create_app(self), host=host, port=port)
+
+    def transport(self) -> httpx.BaseTransport:
+        """An in-process transport for ``httpx.Client(transport=...)``: no socket, no thread."""
+        return EmulatorTransport(create_app(self))
+
+    def async_transport(self) -> httpx.AsyncBaseTransport:
+        """The same for ``httpx.AsyncClient(transport=...)``."""
+        return httpx.ASGITransport(app=create_app(self))
+
+    def close(self) -> None:
+        """Close the SQLite file, if any. The in-memory state stays readable."""
+        with self._lock:
+            if self._store is not None:
+                self._state.listener = None
+                self._store.close()
+                self._store = None
+
+    def __enter__(self) -> Emulator:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- facts ----------------------------------------------------------------------------
+
+    @property
+    def credentials(self) -> Credentials:
+        return self.config.credentials
+
+    @property
+    def supplier_id(self) -> int:
+        return self.config.supplier_id
+
+    def now(self) -> float:
+        """The emulator's clock: wall time plus whatever :meth:`advance_clock` added."""
+        return time.time() + self._clock_offset
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the clock forward, e.g. past a token's or a rate-limit window's end."""
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            self._clock_offset += seconds
+
+    @property
+    def event_count(self) -> int:
+        with self._lock:
+            return len(self._state.events)
+
+    def entry_ids(self) -> list[str]:
+        """Every entry id in the feed, oldest first."""
+        with self._lock:
+            return [event.entry_id for event in self._state.events]
+
+    def page_ids(self) -> list[str]:
+        """Every page id, oldest first; the last is the current page."""
+        with self._lock:
+            return self._state.page_ids()
+
+    @property
+    def current_page_id(self) -> str:
+        with self._lock:
+            return self._state.page_id(self._state.current_page)
+
+    def page(self, page_id: str | None = None) -> bytes:
+        """The Atom bytes the API serves for a page (the current page by default)."""
+        with self._lock:
+            index = self._state.current_page if page_id is None else self._state.find_page(page_id)
+            if index is None:
+                raise KeyError(f"no page {page_id}")
+            return self._state.render(index)
+
+    def prerender(self) -> int:
+        """Render every archive page not rendered yet (e.g. before a benchmark); returns how many."""
+        with self._lock:
+            state, rendered = self._state, 0
+            for index in range(state.current_page):
+                rendered += state.prerender(index)
+            return rendered
+
+    def order_ids(self) -> list[str]:
+        """Every order id, oldest first."""
+        with self._lock:
+            return list(self._state.orders)
+
+    def _order(self, order_id: str) -> Order:
+        order = self._state.orders.get(normalize_guid(str(order_id)) or str(order_id))
+        if order is None:
+            raise KeyError(f"no order {order_id}")
+        return order
+
+    def order_status(self, order_id: str) -> str:
+        """The order's status as the supplier last set it (``PendingSupplier`` at first)."""
+        with self._lock:
+            return self._order(order_id).status
+
+    def item_statuses(self, order_id: str) -> dict[str, str]:
+        """``{sku: status}`` for every item of the order."""
+        with self._lock:
+            return dict(self._order(order_id).item_statuses)
+
+    def order(self, order_id: str) -> dict[str, Any]:
+        """A JSON-friendly snapshot of an order: what was placed and its current statuses."""
+        with self._lock:
+            order = self._order(order_id)
+            return {
+                "order_id": order.order_id,
+                "status": order.status,
+                "item_statuses": dict(order.item_statuses),
+                "company_id": order.seller.company_id,
+                "location_id": order.seller.location_id,
+                "ship_to_store": order.ship_to_store,
+                "shipping_method": order.shipping_method,
+                "country_code": order.address.country_code,
+                "items": [
+                    {
+                        "sku": line.sku,
+                        "catalog_id": line.catalog_id,
+                        "description": line.description,
+                        "quantity": line.quantity,
+                        "selling_price": str(line.selling_price),
+                    }
+                    for line in order.items
+                ],
+            }
+
+    def summary(self) -> dict[str, Any]:
+        """Counts of everything, as ``GET /_emulator/state`` answers them."""
+        with self._lock:
+            state = self._state
+            statuses = Counter(order.status for order in state.orders.values())
+            return {
+                "supplier_id": self.config.supplier_id,
+                "seed": self.seed,
+                "orders": len(state.orders),
+                "events": len(state.events),
+                "pages": state.current_page + 1,
+                "archive_pages": state.current_page,
+                "current_page_id": state.page_id(state.current_page),
+                "current_page_entries": len(state.events) - state.current_page * PAGE_SIZE,
+                "order_statuses": dict(sorted(statuses.items())),
+                "active_access_tokens": self._tokens.active(self.now()),
+                "tokens_issued": self._tokens.issued,
+                "requests": dict(sorted(self._requests.items())),
+                "faults": self._faults.faults.as_dict(),
+                "rate_limit": self.config.rate_limit,
+                "persistent": self._store is not None,
+            }
+
+    def request_log(self) -> list[tuple[str, str, int]]:
+        """``(method, path, status)`` of the last 10,000 requests, oldest first."""
+        with self._lock:
+            return list(self._request_log)
+
+    # -- the retailer side ----------------------------------------------------------------
+
+    def place_order(
+        self,
+        *,
+        order_id: str | None = None,
+        items: Sequence[Mapping[str, Any]] | None = None,
+        ship_to_store: bool | None = None,
+        country_code: str | None = None,
+        company_id: int | None = None,
+        location_id: int | None = None,
+        shipping_method: str | None = None,
+    ) -> str:
+        """A retailer places an order: an ``order-created`` event appears. Returns the order id.
+
+        Fields not given are drawn at random. ``items`` are mappings with any of ``sku``,
+        ``description``, ``quantity``, ``selling_price``, ``catalog_id``.
+        """
+        with self._lock:
+            if order_id is not None:
+                given, order_id = order_id, normalize_guid(str(order_id))
+                if order_id is None:
+                    raise ValueError(f"order_id must be a GUID, not {given!r}")
+            order = self._retailer.order(
+                order_id=order_id,
+                items=items,
+                ship_to_store=ship_to_store,
+                country_code=country_code,
+                company_id=company_id,
+                location_id=location_id,
+                shipping_method=shipping_method,
+            )
+            with self._transaction():
+                self._state.record_order_created(order, self._state.next_timestamp(self.now()))
+            return order.order_id
+
+    def place_orders(self, count: int) -> list[str]:
+        """``count`` random orders, placed one after the other."""
+        with self._lock:
+            return [self.place_order() for _ in range(count)]
+
+    # -- faults ---------------------------------------------------------------------------
+
+    def set_faults(
+        self,
+        *,
+        latency: float | None = None,
+        error_rate: float | None = None,
+        unavailable: int | None = None,
+        retry_after: int | None = None,
+    ) -> dict[str, float | int]:
+        """Change some faults (see ``_faults``); the others stay. Returns them all."""
+        with self._lock:
+            given: dict[str, Any] = {
+                "latency": latency,
+                "error_rate": error_rate,
+                "unavailable": unavailable,
+                "retry_after": retry_after,
+            }
+            changed = dataclasses.replace(self._faults.faults, **{k: v for k, v in given.items() if v is not None})
+            changed.validate()
+            self._faults.faults = changed
+            return changed.as_dict()
+
+    def reset_faults(self) -> None:
+        """No latency, no errors, no outage (the configured ones included)."""
+        with self._lock:
+            self._faults.faults = Faults()
+
+    def expire_tokens(self) -> int:
+        """Every access token issued so far is invalid from now on (refresh tokens still work)."""
+        with self._lock:
+            return self._tokens.expire_access_tokens(self.now())
+
+    # -- what the HTTP app calls (under the lock, no I/O) ---------------------------------
+
+    def _transaction(self) -> AbstractContextManager[None]:
+        return self._store.transaction() if self._store is not None else nullcontext()
+
+    def _log(self, kind: str, method: str, path: str, status: int) -> None:
+        with self._lock:
+            self._requests[kind] += 1
+            self._request_log.append((method, path, status))
+
+    def _grant_token(self, form: Mapping[str, str]) -> dict[str, object]:
+        with self._lock:
+            return self._tokens.grant(form, self.now())
+
+    def _token_is_valid(self, token: str) -> bool:
+        with self._lock:
+            return self._tokens.is_valid(token, self.now())
+
+    def _decide_fault(self) -> FaultDecision:
+        with self._lock:
+            return self._faults.decide()
+
+    @property
+    def _latency(self) -> float:
+        return self._faults.faults.latency
+
+    def _rate_limit(self, token: str) -> RateLimitResult | None:
+        with self._lock:
+            if self._limiter is None:
+                return None
+            key = token if self.config.rate_limit_scope == "token" else "*"
+            return self._limiter.hit(key, self.now())
+
+    def _feed_page(self, page_id: str | None) -> bytes | None:
+        with self._lock:
+            state = self._state
+            index = state.current_page if page_id is None else state.find_page(page_id)
+            return None if index is None else state.render(index)
+
+    def _find_order(self, order_id: str) -> Order | None:
+        with self._lock:
+            return self._state.orders.get(order_id)
+
+    def _update_order(self, order: Order, body: object) -> dict[str, Any]:
+        """Validate, apply, append the event (traps.md 23); the echo. May raise InvalidRequest."""
+        with self._lock:
+            request = parse_order_update(body, order)
+            with self._transaction():
+                self._state.record_order_update(
+                    order,
+                    status=request.status,
+                    tracking_info=request.tracking_info,
+                    shipping_provider=request.shipping_provider,
+                    message=request.message,
+                    info=request.info,
+                    timestamp=self._state.next_timestamp(self.now()),
+                )
+            return request.echo
+
+    def _update_items(self, order: Order, body: object) -> dict[str, Any]:
+        with self._lock:
+            request = parse_item_update(body, order)
+            if request.items:
+                with self._transaction():
+                    self._state.record_item_update(order, request.items, self._state.next_timestamp(self.now()))
+            return request.echo

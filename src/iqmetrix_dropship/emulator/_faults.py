@@ -1,0 +1,110 @@
+"""Fault injection and rate limiting: the bad days a client must survive.
+
+Faults (set from Python or ``POST /_emulator/faults``):
+
+==================  ===========================================================================
+``latency``         seconds added before every ``/v1`` request is answered
+``error_rate``      share of API requests answered ``500`` (seeded RNG: reproducible)
+``unavailable``     the next K API requests are answered ``503`` with ``Retry-After``
+``retry_after``     the ``Retry-After`` seconds of those 503s
+==================  ===========================================================================
+
+Rate limiting: ``limit`` requests per ``window`` seconds, per access token or for everyone;
+past it, ``429`` ``rate limit exceeded`` with the ``X-RateLimit-*`` headers (traps.md 16) and
+no ``Retry-After``, which the service does not document.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import asdict, dataclass
+
+__all__ = ["FaultDecision", "Faults", "RateLimitResult", "RateLimiter"]
+
+
+@dataclass
+class Faults:
+    latency: float = 0.0
+    error_rate: float = 0.0
+    unavailable: int = 0
+    retry_after: int = 1
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+    def validate(self) -> None:
+        if self.latency < 0:
+            raise ValueError("latency must be >= 0")
+        if not 0.0 <= self.error_rate <= 1.0:
+            raise ValueError("error_rate must be between 0 and 1")
+        if self.unavailable < 0 or self.retry_after < 0:
+            raise ValueError("unavailable and retry_after must be >= 0")
+
+
+@dataclass(frozen=True)
+class FaultDecision:
+    latency: float
+    status: int | None  # 500 or 503, or None to answer normally
+    retry_after: int = 0
+
+
+class FaultInjector:
+    def __init__(self, faults: Faults, seed: int) -> None:
+        self.faults = faults
+        self._rng = random.Random(seed)  # noqa: S311 - reproducible faults, not security
+
+    def decide(self) -> FaultDecision:
+        faults = self.faults
+        if faults.unavailable > 0:
+            faults.unavailable -= 1
+            return FaultDecision(faults.latency, 503, faults.retry_after)
+        if faults.error_rate > 0 and self._rng.random() < faults.error_rate:
+            return FaultDecision(faults.latency, 500)
+        return FaultDecision(faults.latency, None)
+
+
+@dataclass(frozen=True)
+class RateLimitResult:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_at: float
+    reset_seconds: int
+
+    def headers(self) -> dict[str, str]:
+        """The documented headers; every value is a string (traps.md 16)."""
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(math.ceil(self.reset_at)),
+            "X-RateLimit-ResetSeconds": str(self.reset_seconds),
+        }
+
+
+class RateLimiter:
+    """Fixed windows, each starting at its first request."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit = limit
+        self.window = window
+        self._windows: dict[str, tuple[float, int]] = {}  # key -> (window start, count)
+
+    def hit(self, key: str, now: float) -> RateLimitResult:
+        start, count = self._windows.get(key, (now, 0))
+        if now >= start + self.window:
+            start, count = now, 0
+        allowed = count < self.limit
+        if allowed:
+            count += 1
+        self._windows[key] = (start, count)
+        if len(self._windows) > 10_000:
+            self._windows = {k: v for k, v in self._windows.items() if now < v[0] + self.window}
+        reset_at = start + self.window
+        return RateLimitResult(
+            allowed=allowed,
+            limit=self.limit,
+            remaining=self.limit - count,
+            reset_at=reset_at,
+            reset_seconds=max(1, math.ceil(reset_at - now)),
+        )

@@ -1,0 +1,185 @@
+"""Optional SQLite persistence (``--db path``): orders, events and statuses survive a restart.
+
+The seed is stored too, so page ids (derived from it) come back the same. Tokens are not
+stored: after a restart clients get new ones, as after any token expiry. Every change is
+written through as it happens; the emulator's lock serialises all use of the connection.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+from ._records import (
+    Address,
+    Customer,
+    Event,
+    ItemInfo,
+    Order,
+    OrderCreatedEvent,
+    OrderLine,
+    Seller,
+    StatusUpdatedEvent,
+)
+
+__all__ = ["SqliteStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS orders (
+    order_id TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    status TEXT NOT NULL,
+    item_statuses TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    entry_id TEXT NOT NULL UNIQUE,
+    timestamp INTEGER NOT NULL,
+    order_id TEXT NOT NULL,
+    data TEXT
+);
+"""
+
+
+def _order_row(order: Order) -> tuple[str, str, str, str]:
+    data = {
+        "supplier_id": order.supplier_id,
+        "seller": list(order.seller),
+        "ship_to_store": order.ship_to_store,
+        "address": list(order.address),
+        "customer": list(order.customer),
+        "shipping_method": order.shipping_method,
+        "items": [[*line[:3], str(line.selling_price), line.sku] for line in order.items],
+    }
+    return (
+        order.order_id,
+        json.dumps(data, ensure_ascii=False),
+        order.status,
+        json.dumps(order.item_statuses, ensure_ascii=False),
+    )
+
+
+def _order_from_row(order_id: str, data: str, status: str, item_statuses: str) -> Order:
+    raw: dict[str, Any] = json.loads(data)
+    return Order(
+        order_id=order_id,
+        supplier_id=raw["supplier_id"],
+        seller=Seller(*raw["seller"]),
+        ship_to_store=raw["ship_to_store"],
+        address=Address(*raw["address"]),
+        customer=Customer(*raw["customer"]),
+        shipping_method=raw["shipping_method"],
+        items=tuple(
+            OrderLine(catalog_id, description, quantity, Decimal(price), sku)
+            for catalog_id, description, quantity, price, sku in raw["items"]
+        ),
+        status=status,
+        item_statuses=json.loads(item_statuses),
+    )
+
+
+def _event_row(event: Event, sequence: int) -> tuple[int, str, int, str, str | None]:
+    if isinstance(event, OrderCreatedEvent):
+        return (sequence, event.entry_id, event.timestamp, event.order.order_id, None)
+    data = {
+        "company_id": event.company_id,
+        "supplier_id": event.supplier_id,
+        "items": [list(item) for item in event.items],
+    }
+    return (
+        sequence,
+        event.entry_id,
+        event.timestamp,
+        event.order_id,
+        json.dumps(data, ensure_ascii=False),
+    )
+
+
+class SqliteStore:
+    """Write-through persistence of a :class:`DropshipState` (it is its ``listener``)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One change (statuses and its event) is written whole or not at all."""
+        self._db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- meta -----------------------------------------------------------------------------
+
+    def meta(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+
+    def is_empty(self) -> bool:
+        return "seed" not in self.meta()
+
+    # -- loading and bulk saving ----------------------------------------------------------
+
+    def load(self) -> tuple[dict[str, Order], list[Event]]:
+        orders = {
+            row[0]: _order_from_row(*row)
+            for row in self._db.execute("SELECT order_id, data, status, item_statuses FROM orders")
+        }
+        events: list[Event] = []
+        rows = self._db.execute("SELECT entry_id, timestamp, order_id, data FROM events ORDER BY seq")
+        for entry_id, timestamp, order_id, data in rows:
+            if data is None:
+                events.append(OrderCreatedEvent(entry_id, timestamp, orders[order_id]))
+            else:
+                raw = json.loads(data)
+                events.append(
+                    StatusUpdatedEvent(
+                        entry_id=entry_id,
+                        timestamp=timestamp,
+                        order_id=order_id,
+                        company_id=raw["company_id"],
+                        supplier_id=raw["supplier_id"],
+                        items=tuple(ItemInfo(*item) for item in raw["items"]),
+                    )
+                )
+        return orders, events
+
+    def save_all(self, meta: dict[str, str], orders: list[Order], events: list[Event]) -> None:
+        """Write a freshly seeded state in one transaction."""
+        db = self._db
+        with self.transaction():
+            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
+            db.executemany("INSERT INTO orders VALUES (?, ?, ?, ?)", map(_order_row, orders))
+            db.executemany(
+                "INSERT INTO events VALUES (?, ?, ?, ?, ?)",
+                (_event_row(event, n) for n, event in enumerate(events)),
+            )
+
+    # -- StateListener --------------------------------------------------------------------
+
+    def event_added(self, event: Event, sequence: int) -> None:
+        self._db.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?)", _event_row(event, sequence))
+
+    def order_added(self, order: Order) -> None:
+        self._db.execute("INSERT INTO orders VALUES (?, ?, ?, ?)", _order_row(order))
+
+    def statuses_changed(self, order: Order) -> None:
+        self._db.execute(
+            "UPDATE orders SET status = ?, item_statuses = ? WHERE order_id = ?",
+            (order.status, json.dumps(order.item_statuses, ensure_ascii=False), order.order_id),
+        )

@@ -1,0 +1,86 @@
+"""The Atom layer of a feed page (RFC 4287, RFC 5005): ids, links, and the at-most-one rules.
+
+Shared by the typed parser and the cheap scan, so that both refuse the same pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from lxml import etree
+
+from .._exceptions import FeedParseError
+from ._xml import ATOM, local_name
+
+__all__ = [
+    "ENTRY",
+    "ENTRY_MEMBERS",
+    "FEED_MEMBERS",
+    "ID",
+    "LINK",
+    "LINK_RELS",
+    "PUBLISHED",
+    "TITLE",
+    "UPDATED",
+    "CONTENT",
+    "atom_id",
+    "link_rel",
+    "singletons",
+]
+
+_A = f"{{{ATOM}}}"
+ID = _A + "id"
+TITLE = _A + "title"
+UPDATED = _A + "updated"
+PUBLISHED = _A + "published"
+CONTENT = _A + "content"
+LINK = _A + "link"
+ENTRY = _A + "entry"
+ENTRY_MEMBERS = frozenset((ID, TITLE, PUBLISHED, UPDATED, CONTENT))
+FEED_MEMBERS = frozenset((ID, TITLE, UPDATED))
+
+# The rels the SDK follows (RFC 5005 section 4 for the archive ones); others are ignored.
+LINK_RELS = {
+    "current": "current",
+    "self": "self",
+    "prev-archive": "prev_archive",
+    "next-archive": "next_archive",
+}
+
+
+def singletons(
+    parent: etree._Element, tags: Collection[str], entry_id: str | None = None
+) -> dict[str, etree._Element]:
+    """The children of ``parent`` among ``tags``, each of which may appear at most once.
+
+    RFC 4287 (4.1.1, 4.1.2) allows one ``id``, ``title``, ``updated``, ``published`` and ``content``
+    per feed or entry. Two ids would make the follower's cursor ambiguous (traps.md 22), two
+    contents the event: refuse rather than guess.
+    """
+    found: dict[str, etree._Element] = {}
+    for child in parent[:]:
+        tag = child.tag
+        if tag in tags:  # type: ignore[operator]
+            if tag in found:
+                raise FeedParseError(
+                    f"<{local_name(parent.tag)}> has more than one <{local_name(tag)}>",
+                    entry_id=entry_id,
+                    element=local_name(tag),
+                )
+            found[tag] = child
+    return found
+
+
+def atom_id(element: etree._Element | None, owner: str, entry_id: str | None = None) -> str:
+    """The text of a required ``<id>``: an opaque string, stripped (an IRI has no blanks),
+    never parsed as a UUID (traps.md 18)."""
+    text = (element.text or "").strip() if element is not None else ""
+    if not text:
+        raise FeedParseError(f"{owner} has no <id>", entry_id=entry_id, element="id")
+    return text
+
+
+def link_rel(link: etree._Element) -> str | None:
+    """The model field a ``<link>`` fills (``prev_archive``, ...), or ``None`` for other rels."""
+    rel = link.get("rel")
+    return LINK_RELS.get(rel.strip()) if rel is not None else None

@@ -1,0 +1,78 @@
+"""The cheap read of a feed page: its page ids and entry ids, and nothing else.
+
+A feed follower walks back through ``prev-archive`` pages until it finds the entry it last
+processed (traps.md 21-22). On the way it only needs each page's ids, so it need not pay for
+building every event: ``scan_entry_ids`` applies the same hardening and refuses the same broken
+Atom as ``parse_feed``, but never looks inside ``<content>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from .._exceptions import FeedParseError
+from ..models import page_id_from_href
+from . import _atom as atom
+from ._xml import DEFAULT_MAX_FEED_BYTES, local_name, parse_xml
+
+__all__ = ["PageScan", "scan_entry_ids"]
+
+
+@dataclass(frozen=True)
+class PageScan:
+    """What ``scan_entry_ids`` reads from a page. Page ids come from the links' ``Pages({id})``
+    (``None`` when the link is absent or carries no page id, traps.md 4)."""
+
+    page_id: str | None
+    """This page's own id, from its ``self`` link."""
+    prev_archive_page_id: str | None
+    """The next older page; ``None`` on the oldest."""
+    next_archive_page_id: str | None
+    """The next newer page; ``None`` on the current page."""
+    entry_ids: list[str]
+    """The entries' ids as in the document: newest first."""
+
+
+def _scan(root: etree._Element) -> PageScan:
+    hrefs: dict[str, str | None] = {}
+    entry_ids: list[str] = []
+    feed_ids = 0
+    for child in root[:]:
+        tag = child.tag
+        if tag == atom.ENTRY:
+            members = atom.singletons(child, (atom.ID,))
+            position = f"entry #{len(entry_ids) + 1} of the page"
+            entry_ids.append(atom.atom_id(members.get(atom.ID), position))
+        elif tag == atom.LINK:
+            rel = atom.link_rel(child)
+            if rel is not None:
+                hrefs[rel] = child.get("href")
+        elif tag == atom.ID:
+            feed_ids += 1
+            atom.atom_id(child, "the feed")
+    if feed_ids != 1:
+        # The same refusals as parse_feed: a page without an id, or with two, is broken.
+        problem = "has no <id>" if feed_ids == 0 else "has more than one <id>"
+        raise FeedParseError(f"the feed {problem}", element=local_name(atom.ID))
+    return PageScan(
+        page_id=page_id_from_href(hrefs.get("self")),
+        prev_archive_page_id=page_id_from_href(hrefs.get("prev_archive")),
+        next_archive_page_id=page_id_from_href(hrefs.get("next_archive")),
+        entry_ids=entry_ids,
+    )
+
+
+def scan_entry_ids(data: bytes, *, max_bytes: int = DEFAULT_MAX_FEED_BYTES) -> PageScan:
+    """The page id, archive links and entry ids of one feed page, without building any event.
+
+    Same hardening and same errors as ``parse_feed`` for the page and its entries' ids (a
+    broken event inside ``<content>`` is only found by ``parse_feed``). Raises ``FeedParseError``
+    and nothing else.
+    """
+    root = parse_xml(data, max_bytes)
+    try:
+        return _scan(root)
+    except (ValueError, LookupError, ArithmeticError, RecursionError, etree.LxmlError) as exc:
+        raise FeedParseError(f"invalid feed page: {exc}") from exc

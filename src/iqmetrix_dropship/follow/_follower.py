@@ -1,0 +1,228 @@
+"""The feed follower: every entry not yet handled, oldest first, exactly once across restarts.
+
+Both followers drive the same plan (``_protocol/follow.py``); they differ only in how they wait.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from contextlib import aclosing, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from .._exceptions import APIConnectionError, RateLimitError, ServerError
+from .._protocol.endpoints import read_feed, read_scan
+from .._protocol.follow import Deliver, ReadPage, SavePosition, ScanPage, Start, poll_plan
+from ..models import FeedEntry
+from ._checkpoint import CheckpointStore, SQLiteCheckpoint
+
+if TYPE_CHECKING:
+    from .._async_client import AsyncDropshipClient
+    from .._client import DropshipClient
+
+__all__ = ["AsyncFeedFollower", "FeedFollower", "open_checkpoint"]
+
+logger = logging.getLogger("iqmetrix_dropship.follow")
+
+# Worth waiting out: the next poll may succeed. Anything else (a lost cursor, a hostile feed,
+# refused credentials) needs a person, so run() stops and raises it.
+_TRANSIENT = (APIConnectionError, ServerError, RateLimitError)
+
+
+def open_checkpoint(checkpoint: CheckpointStore | str | os.PathLike[str]) -> CheckpointStore:
+    """A store from a path (SQLite) or a store object."""
+    if isinstance(checkpoint, (str, os.PathLike)):
+        return SQLiteCheckpoint(Path(checkpoint))
+    if not isinstance(checkpoint, CheckpointStore):
+        raise TypeError(f"checkpoint must be a path or a CheckpointStore, got {type(checkpoint).__name__}")
+    return checkpoint
+
+
+def _check_start(start: str) -> Start:
+    if start not in ("earliest", "latest"):
+        raise ValueError(f"start must be 'earliest' or 'latest', got {start!r}")
+    return "earliest" if start == "earliest" else "latest"
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGINT / SIGTERM ask ``run`` to stop after the entry in hand (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, Any] = {}
+
+    def ask_to_stop(signum: int, frame: object) -> None:
+        logger.info("received %s: stopping after the entry in hand", signal.Signals(signum).name)
+        stop.set()
+        signal.signal(signum, previous[signum])  # a second signal acts as usual
+
+    for signum in (signal.SIGINT.value, signal.SIGTERM.value):
+        previous[signum] = signal.signal(signum, ask_to_stop)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+class FeedFollower:
+    """Follows the feed for ``DropshipClient.follow``. Use from one thread at a time.
+
+    ::
+
+        follower = client.follow(checkpoint="dropship-state.db")
+        for entry in follower.poll():   # every entry not yet handled, oldest first
+            handle(entry)               # the cursor moves past it when the loop asks for the next
+    """
+
+    def __init__(
+        self, client: DropshipClient, checkpoint: CheckpointStore | str | os.PathLike[str], *, start: str = "earliest"
+    ) -> None:
+        self._client = client
+        self.checkpoint = open_checkpoint(checkpoint)
+        self.start = _check_start(start)
+
+    def poll(self) -> Iterator[FeedEntry]:
+        """Entries not yet handled, oldest first, across archive pages.
+
+        An entry is committed (with the cursor) when the loop asks for the next one, or when the
+        loop ends: an exception or ``break`` in the loop body leaves it to be delivered again.
+        """
+        for step in self._deliveries():
+            yield step.entry
+            self.checkpoint.advance(step.cursor, step.entry)
+
+    def run(
+        self,
+        handler: Callable[[FeedEntry], object],
+        *,
+        interval: float = 30.0,
+        stop: threading.Event | None = None,
+    ) -> None:
+        """Poll forever, calling ``handler`` for each new entry, until ``stop`` is set or the
+        process gets SIGINT / SIGTERM; the entry in hand is finished and committed first.
+
+        A handler that raises is logged and its entry delivered again at the next poll; a
+        transient API failure is logged and the poll retried after ``interval``.
+        """
+        stop = stop or threading.Event()
+        with _stop_on_signals(stop):
+            while not stop.is_set():
+                try:
+                    for step in self._deliveries():
+                        handler(step.entry)
+                        self.checkpoint.advance(step.cursor, step.entry)
+                        if stop.is_set():
+                            return
+                except _TRANSIENT as error:
+                    logger.warning("poll failed, retrying in %.0f s: %s", interval, error)
+                except Exception:
+                    logger.exception("the handler failed; the entry will be delivered again")
+                stop.wait(interval)
+
+    def _deliveries(self) -> Iterator[Deliver]:
+        plan = poll_plan(self._client.config, self.checkpoint.load(), self.start)
+        answer: Any = None
+        while True:
+            try:
+                step = plan.send(answer)
+            except StopIteration:
+                return
+            answer = None
+            if isinstance(step, ScanPage):
+                answer = read_scan(self._client._send(step.request))
+            elif isinstance(step, ReadPage):
+                answer = read_feed(self._client._send(step.request))
+            elif isinstance(step, SavePosition):
+                self.checkpoint.save(step.cursor)
+            else:
+                yield step
+
+
+class AsyncFeedFollower:
+    """Follows the feed for ``AsyncDropshipClient.follow``; the async twin of ``FeedFollower``.
+
+    The checkpoint store is called directly from the event loop: SQLite commits are local and short.
+    """
+
+    def __init__(
+        self,
+        client: AsyncDropshipClient,
+        checkpoint: CheckpointStore | str | os.PathLike[str],
+        *,
+        start: str = "earliest",
+    ) -> None:
+        self._client = client
+        self.checkpoint = open_checkpoint(checkpoint)
+        self.start = _check_start(start)
+
+    async def poll(self) -> AsyncGenerator[FeedEntry, None]:
+        """As ``FeedFollower.poll``, as an async iterator."""
+        async with aclosing(self._deliveries()) as steps:
+            async for step in steps:
+                yield step.entry
+                self.checkpoint.advance(step.cursor, step.entry)
+
+    async def run(
+        self,
+        handler: Callable[[FeedEntry], object] | Callable[[FeedEntry], Awaitable[object]],
+        *,
+        interval: float = 30.0,
+        stop: anyio.Event | None = None,
+    ) -> None:
+        """As ``FeedFollower.run``; ``handler`` may be a coroutine function. Stops on ``stop``,
+        on SIGINT / SIGTERM (main thread), or when cancelled."""
+        stop = stop or anyio.Event()
+        async with anyio.create_task_group() as group:
+            if threading.current_thread() is threading.main_thread():
+                group.start_soon(_watch_signals, stop)
+            while not stop.is_set():
+                try:
+                    async with aclosing(self._deliveries()) as steps:
+                        async for step in steps:
+                            result = handler(step.entry)
+                            if isinstance(result, Awaitable):
+                                await result
+                            self.checkpoint.advance(step.cursor, step.entry)
+                            if stop.is_set():
+                                break
+                except _TRANSIENT as error:
+                    logger.warning("poll failed, retrying in %.0f s: %s", interval, error)
+                except Exception:
+                    logger.exception("the handler failed; the entry will be delivered again")
+                with anyio.move_on_after(interval):
+                    await stop.wait()
+            group.cancel_scope.cancel()
+
+    async def _deliveries(self) -> AsyncGenerator[Deliver, None]:
+        plan = poll_plan(self._client.config, self.checkpoint.load(), self.start)
+        answer: Any = None
+        while True:
+            try:
+                step = plan.send(answer)
+            except StopIteration:
+                return
+            answer = None
+            if isinstance(step, ScanPage):
+                answer = read_scan(await self._client._send(step.request))
+            elif isinstance(step, ReadPage):
+                answer = read_feed(await self._client._send(step.request))
+            elif isinstance(step, SavePosition):
+                self.checkpoint.save(step.cursor)
+            else:
+                yield step
+
+
+async def _watch_signals(stop: anyio.Event) -> None:
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for signum in signals:
+            logger.info("received %s: stopping after the entry in hand", signal.Signals(signum).name)
+            stop.set()
+            return

@@ -1,0 +1,541 @@
+"""``OrderLedger``: the supplier's own record of its dropship orders, in one SQLite file.
+
+The feed only tells what happened (traps.md 21-24); "it is up to the supplier's system to keep
+track of the orders ... and their current status" (dropship-order-guide.md, step 2). The ledger is
+that system's memory: it is a ``CheckpointStore``, so a follower hands it every entry, and it
+commits the entry's effect on the order *and* the cursor in one transaction. After a crash at any
+point an entry is either applied and passed, or neither: applied exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from ..follow._checkpoint import Cursor, connect
+from ..models import (
+    FeedEntry,
+    ItemStatus,
+    ItemStatusUpdate,
+    OrderCreated,
+    OrderStatus,
+    OrderStatusUpdate,
+    OrderStatusUpdated,
+    ShippingAddress,
+    ShippingCustomer,
+    UnknownEvent,
+)
+from ._apply import ItemState, OrderState, Shipment, apply_event, apply_update, canonical_order_id, order_id_of
+from ._models import LedgerEvent, LedgerItem, LedgerOrder, LedgerShipment
+from ._schema import migrate, schema_version
+
+__all__ = ["OrderLedger"]
+
+_E = TypeVar("_E", bound=Enum)
+
+_ORDER_COLUMNS = (
+    "order_id, status, has_created_event, supplier_id, company_id, location_id, po_reference, printable_id, "
+    "ship_to_store, shipping_method, shipping_address, shipping_customer, created_at, updated_at"
+)
+_ITEM_COLUMNS = (
+    "order_id, line, sku, catalog_id, description, quantity, selling_price, status, reported_status, "
+    "shipped_quantity, shipments, tracking_info, shipping_provider, message, info, updated_at"
+)
+_EVENT_COLUMNS = "entry_id, order_id, kind, source, title, published, updated, page_id, payload, recorded_at"
+
+
+def _upsert(table: str, columns: str, key: str) -> str:
+    names = [name.strip() for name in columns.split(",")]
+    keys = {name.strip() for name in key.split(",")}
+    updates = ", ".join(f"{name} = excluded.{name}" for name in names if name not in keys)
+    marks = ", ".join("?" for _ in names)
+    return f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT ({key}) DO UPDATE SET {updates}"  # noqa: S608
+
+
+# Fixed statements, so that sqlite3's statement cache prepares each once on a long backfill.
+_UPSERT_ORDER = _upsert("dropship_orders", _ORDER_COLUMNS, "order_id")
+_UPSERT_ITEM = _upsert("dropship_items", _ITEM_COLUMNS, "order_id, line")
+_INSERT_EVENT = (
+    f"INSERT INTO dropship_events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "  # noqa: S608
+    "ON CONFLICT (entry_id) DO NOTHING"
+)
+_SAVE_CURSOR = (
+    "INSERT INTO dropship_cursor (name, entry_id, page_id, updated_at) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (name) DO UPDATE SET entry_id = excluded.entry_id, page_id = excluded.page_id, "
+    "updated_at = excluded.updated_at"
+)
+_SELECT_ORDER = f"SELECT {_ORDER_COLUMNS} FROM dropship_orders WHERE order_id = ?"  # noqa: S608
+_SELECT_ITEMS = f"SELECT {_ITEM_COLUMNS} FROM dropship_items WHERE order_id = ? ORDER BY line"  # noqa: S608
+_SELECT_EVENTS = f"SELECT {_EVENT_COLUMNS} FROM dropship_events WHERE order_id = ? ORDER BY seq"  # noqa: S608
+# Oldest order first, stubs (no creation time) after the others.
+_ORDER_BY = "ORDER BY created_at IS NULL, created_at, order_id"
+_BATCH = 500  # bound parameters per IN (...) list, well under SQLite's limit
+
+
+class OrderLedger:
+    """The local order ledger: orders, items, their current statuses and every event, in SQLite.
+
+    ::
+
+        with OrderLedger("orders.db") as ledger, DropshipClient.from_env() as client:
+            for entry in client.follow(checkpoint=ledger).poll():
+                ...                          # applied by the ledger once the loop moves on
+            echo = client.update_order_status(order_id, "Shipped", tracking_info="1Z9", shipping_provider="UPS")
+            ledger.record_update(echo)       # our side now, before the feed echoes it (traps.md 23)
+            late = ledger.waiting_on_supplier(timedelta(hours=24))
+
+    It is a ``CheckpointStore``: ``advance(cursor, entry)`` records the entry in the history, applies
+    it to its order and stores the cursor, in one transaction. An entry already recorded is not
+    applied again, so advancing twice over one entry is harmless.
+
+    One connection (stdlib ``sqlite3``, WAL, ``synchronous=FULL``) guarded by a lock: an instance may
+    be shared between threads. Several followers can share one file under different ``name``\\s,
+    each with its own cursor (orders and history are shared). ``":memory:"`` works for tests.
+    """
+
+    def __init__(self, path: str | Path, *, name: str = "default") -> None:
+        self.path = path
+        self.name = name
+        self._lock = threading.Lock()
+        self._db = connect(path)
+        try:
+            migrate(self._db)
+        except BaseException:
+            self._db.close()
+            raise
+
+    # -- CheckpointStore ----------------------------------------------------------------------
+
+    def load(self) -> Cursor | None:
+        """The cursor of this ledger's ``name``, or ``None`` if it never followed the feed."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT entry_id, page_id FROM dropship_cursor WHERE name = ?", (self.name,)
+            ).fetchone()
+        return None if row is None else Cursor(row[0], row[1])
+
+    def save(self, cursor: Cursor) -> None:
+        """Record a position without an entry (the follower's ``start="latest"``)."""
+        with self._lock:
+            self._save_cursor(cursor)
+
+    def advance(self, cursor: Cursor, entry: FeedEntry) -> None:
+        """Record ``entry``, apply it to its order and store ``cursor``, all in one transaction.
+
+        An entry id already in the history is neither applied nor recorded again; the cursor is
+        still stored. Entry ids are opaque strings (traps.md 18).
+        """
+        event = entry.event
+        at = entry.updated if entry.updated is not None else entry.published
+        if isinstance(event, OrderCreated):
+            # The order was placed when its entry was published; updated is a fallback only.
+            at = entry.published if entry.published is not None else entry.updated
+        order_id = order_id_of(event)
+        row = (
+            entry.id,
+            order_id,
+            _feed_kind(entry),
+            "feed",
+            entry.title,
+            _text(entry.published),
+            _text(entry.updated),
+            cursor.page_id,
+            _json(event.model_dump(mode="json")),
+            _text(_now()),
+        )
+        with self._lock, self._transaction() as db:
+            recorded = db.execute(_INSERT_EVENT, row).rowcount == 1
+            if recorded and order_id is not None and not isinstance(event, UnknownEvent):
+                state = self._load_state(order_id)
+                self._store_state(state, apply_event(state, event, None if at is None else _utc(at)))
+            self._save_cursor(cursor)
+
+    # -- our own updates ------------------------------------------------------------------------
+
+    def record_update(self, update: OrderStatusUpdate | ItemStatusUpdate, *, at: datetime | None = None) -> LedgerEvent:
+        """Record and apply one of our own updates (best: the echo the client returned).
+
+        The feed later echoes it as an ``order-status-updated`` entry (traps.md 23), which is
+        applied again with the same values, so recording here only makes the ledger current sooner.
+        A shipment reported twice under one tracking number counts once (see docs/ledger.md).
+        ``at`` defaults to now; a naive ``at`` is UTC (traps.md 28).
+        """
+        when = _utc(at) if at is not None else _now()
+        order_id = canonical_order_id(update.id)
+        kind = "local-order-status-update" if isinstance(update, OrderStatusUpdate) else "local-item-status-update"
+        payload = _update_payload(update)
+        entry_id = f"local:{uuid4()}"
+        recorded = _now()
+        row = (entry_id, order_id, kind, "local", None, _text(when), _text(when), None, _json(payload), _text(recorded))
+        with self._lock, self._transaction() as db:
+            db.execute(_INSERT_EVENT, row)
+            state = self._load_state(order_id)
+            self._store_state(state, apply_update(state, update, when))
+        return LedgerEvent(
+            entry_id=entry_id,
+            order_id=UUID(order_id),
+            kind=kind,
+            source="local",
+            published=when,
+            updated=when,
+            payload=payload,
+            recorded_at=recorded,
+        )
+
+    # -- queries ----------------------------------------------------------------------------
+
+    def order(self, order_id: UUID | str) -> LedgerOrder | None:
+        """One order with its items and its history (oldest first), or ``None``."""
+        key = canonical_order_id(order_id)
+        with self._lock, self._reading() as db:
+            row = db.execute(_SELECT_ORDER, (key,)).fetchone()
+            if row is None:
+                return None
+            items = db.execute(_SELECT_ITEMS, (key,)).fetchall()
+            events = db.execute(_SELECT_EVENTS, (key,)).fetchall()
+        return _order(row, items, [_event(event) for event in events])
+
+    def orders(self, status: OrderStatus | str | None = None, *, limit: int | None = None) -> list[LedgerOrder]:
+        """Orders (oldest first, stubs last), all or those with ``status``; without history."""
+        if status is None:
+            return self._select_orders("", (), limit)
+        return self._select_orders("WHERE status = ?", (str(status),), limit)
+
+    def open_orders(self) -> list[LedgerOrder]:
+        """Orders neither ``Shipped`` nor ``Cancelled`` (stubs included), oldest first."""
+        return self._select_orders(
+            "WHERE status NOT IN (?, ?)", (OrderStatus.SHIPPED.value, OrderStatus.CANCELLED.value), None
+        )
+
+    def waiting_on_supplier(self, older_than: timedelta | float, *, now: datetime | None = None) -> list[LedgerOrder]:
+        """``PendingSupplier`` orders placed longer than ``older_than`` (a timedelta, or hours) ago.
+
+        An order is ``PendingSupplier`` while one of its items has not been touched by the supplier
+        and nothing ranks lower (docs/ledger.md). Stubs have no creation time and are never listed.
+        """
+        age = older_than if isinstance(older_than, timedelta) else timedelta(hours=older_than)
+        cutoff = (_utc(now) if now is not None else _now()) - age
+        return self._select_orders(
+            "WHERE status = ? AND created_at < ?", (OrderStatus.PENDING_SUPPLIER.value, _text(cutoff)), None
+        )
+
+    def history(self, order_id: UUID | str) -> list[LedgerEvent]:
+        """Every event recorded about an order, in the order applied."""
+        with self._lock:
+            rows = self._db.execute(_SELECT_EVENTS, (canonical_order_id(order_id),)).fetchall()
+        return [_event(row) for row in rows]
+
+    def counts(self) -> dict[str, int]:
+        """How many orders have each status."""
+        with self._lock:
+            rows = self._db.execute("SELECT status, COUNT(*) FROM dropship_orders GROUP BY status").fetchall()
+        return {status: count for status, count in rows}
+
+    def event_count(self, source: str | None = None) -> int:
+        """History rows: all of them, or those of one ``source`` (``"feed"`` or ``"local"``)."""
+        with self._lock:
+            if source is None:
+                row = self._db.execute("SELECT COUNT(*) FROM dropship_events").fetchone()
+            else:
+                row = self._db.execute("SELECT COUNT(*) FROM dropship_events WHERE source = ?", (source,)).fetchone()
+        count: int = row[0]
+        return count
+
+    def entry_ids(self) -> list[str]:
+        """The feed entry ids recorded, in the order they were applied."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT entry_id FROM dropship_events WHERE source = 'feed' ORDER BY seq"
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the file (``PRAGMA user_version``)."""
+        with self._lock:
+            return schema_version(self._db)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> OrderLedger:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"OrderLedger({str(self.path)!r}, name={self.name!r})"
+
+    # -- storage ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        # IMMEDIATE takes the write lock up front: a second process waits (busy_timeout) at BEGIN
+        # instead of failing half-way through an event.
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            if db.in_transaction:  # SQLite may already have rolled back (disk full, I/O error)
+                db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        # A read transaction: an order, its items and its history from one snapshot, even while
+        # another process writes to the file.
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            yield db
+        finally:
+            db.execute("COMMIT")
+
+    def _save_cursor(self, cursor: Cursor) -> None:
+        self._db.execute(_SAVE_CURSOR, (self.name, cursor.entry_id, cursor.page_id, _text(_now())))
+
+    def _load_state(self, order_id: str) -> OrderState | None:
+        row = self._db.execute(_SELECT_ORDER, (order_id,)).fetchone()
+        if row is None:
+            return None
+        items = self._db.execute(_SELECT_ITEMS, (order_id,)).fetchall()
+        return _order_state(row, items)
+
+    def _store_state(self, before: OrderState | None, after: OrderState | None) -> None:
+        if after is None or after == before:
+            return
+        self._db.execute(_UPSERT_ORDER, _order_row(after))
+        unchanged = set(before.items) if before is not None else set()
+        changed = [_item_row(after.order_id, item) for item in after.items if item not in unchanged]
+        if changed:
+            self._db.executemany(_UPSERT_ITEM, changed)
+
+    def _select_orders(self, where: str, params: Sequence[object], limit: int | None) -> list[LedgerOrder]:
+        sql = f"SELECT {_ORDER_COLUMNS} FROM dropship_orders {where} {_ORDER_BY} LIMIT ?"  # noqa: S608
+        with self._lock, self._reading() as db:
+            rows = db.execute(sql, (*params, -1 if limit is None else limit)).fetchall()
+            items: dict[str, list[tuple[Any, ...]]] = {row[0]: [] for row in rows}
+            keys = list(items)
+            for start in range(0, len(keys), _BATCH):
+                batch = keys[start : start + _BATCH]
+                marks = ", ".join("?" for _ in batch)
+                for item in db.execute(
+                    f"SELECT {_ITEM_COLUMNS} FROM dropship_items WHERE order_id IN ({marks}) ORDER BY order_id, line",  # noqa: S608
+                    batch,
+                ):
+                    items[item[0]].append(item)
+        return [_order(row, items[row[0]], []) for row in rows]
+
+
+# -- rows <-> values ----------------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _utc(value: datetime) -> datetime:
+    # traps.md 28: a timestamp without an offset is UTC.
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _text(value: datetime | None) -> str | None:
+    # One fixed width (UTC, microseconds) so that text order is time order in SQL comparisons.
+    return None if value is None else _utc(value).isoformat(timespec="microseconds")
+
+
+def _datetime(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _known(enum: type[_E], value: str) -> _E | str:
+    # A status the enums do not know stays its string (API.md: nothing from the server breaks us).
+    try:
+        return enum(value)
+    except ValueError:
+        return value
+
+
+def _update_payload(update: OrderStatusUpdate | ItemStatusUpdate) -> dict[str, Any]:
+    # snake_case like the feed rows. ItemStatusUpdate's serializer writes its items with the wire's
+    # PascalCase keys (it builds the request body), so its items are dumped one by one here.
+    if isinstance(update, OrderStatusUpdate):
+        return update.model_dump(mode="json")
+    return {
+        "id": str(update.id),
+        "item_information": [item.model_dump(mode="json") for item in update.item_information],
+    }
+
+
+def _feed_kind(entry: FeedEntry) -> str:
+    event = entry.event
+    if isinstance(event, OrderCreated | OrderStatusUpdated):
+        return event.event_type
+    return event.name
+
+
+def _order_row(order: OrderState) -> tuple[object, ...]:
+    return (
+        order.order_id,
+        order.status,
+        int(order.has_created_event),
+        order.supplier_id,
+        order.company_id,
+        order.location_id,
+        order.po_reference,
+        order.printable_id,
+        None if order.ship_to_store is None else int(order.ship_to_store),
+        order.shipping_method,
+        None if order.shipping_address is None else order.shipping_address.model_dump_json(),
+        None if order.shipping_customer is None else order.shipping_customer.model_dump_json(),
+        _text(order.created_at),
+        _text(order.updated_at),
+    )
+
+
+def _item_row(order_id: str, item: ItemState) -> tuple[object, ...]:
+    shipments = [
+        {"tracking_info": s.tracking_info, "shipping_provider": s.shipping_provider, "quantity": s.quantity}
+        for s in item.shipments
+    ]
+    return (
+        order_id,
+        item.line,
+        item.sku,
+        item.catalog_id,
+        item.description,
+        item.quantity,
+        item.selling_price,
+        item.status,
+        item.reported_status,
+        item.shipped_quantity,
+        _json(shipments),
+        item.tracking_info,
+        item.shipping_provider,
+        item.message,
+        item.info,
+        _text(item.updated_at),
+    )
+
+
+def _order_state(row: Sequence[Any], items: Sequence[Sequence[Any]]) -> OrderState:
+    return OrderState(
+        order_id=row[0],
+        status=row[1],
+        has_created_event=bool(row[2]),
+        supplier_id=row[3],
+        company_id=row[4],
+        location_id=row[5],
+        po_reference=row[6],
+        printable_id=row[7],
+        ship_to_store=None if row[8] is None else bool(row[8]),
+        shipping_method=row[9],
+        shipping_address=None if row[10] is None else ShippingAddress.model_validate_json(row[10]),
+        shipping_customer=None if row[11] is None else ShippingCustomer.model_validate_json(row[11]),
+        created_at=_datetime(row[12]),
+        updated_at=_datetime(row[13]),
+        items=tuple(_item_state(item) for item in items),
+    )
+
+
+def _item_state(row: Sequence[Any]) -> ItemState:
+    return ItemState(
+        line=row[1],
+        sku=row[2],
+        catalog_id=row[3],
+        description=row[4],
+        quantity=row[5],
+        selling_price=row[6],
+        status=row[7],
+        reported_status=row[8],
+        shipments=tuple(
+            Shipment(s["tracking_info"], s["shipping_provider"], s["quantity"]) for s in json.loads(row[10])
+        ),
+        tracking_info=row[11],
+        shipping_provider=row[12],
+        message=row[13],
+        info=row[14],
+        updated_at=_datetime(row[15]),
+    )
+
+
+def _order(row: Sequence[Any], items: Sequence[Sequence[Any]], history: list[LedgerEvent]) -> LedgerOrder:
+    state = _order_state(row, items)
+    return LedgerOrder(
+        order_id=UUID(state.order_id),
+        status=_known(OrderStatus, state.status),
+        has_created_event=state.has_created_event,
+        supplier_id=state.supplier_id,
+        company_id=state.company_id,
+        location_id=state.location_id,
+        po_reference=state.po_reference,
+        printable_id=state.printable_id,
+        ship_to_store=state.ship_to_store,
+        shipping_method=state.shipping_method,
+        shipping_address=state.shipping_address,
+        shipping_customer=state.shipping_customer,
+        created_at=state.created_at,
+        updated_at=state.updated_at,
+        items=[_item(item) for item in state.items],
+        history=history,
+    )
+
+
+def _item(item: ItemState) -> LedgerItem:
+    return LedgerItem(
+        line=item.line,
+        sku=item.sku,
+        catalog_id=item.catalog_id,
+        description=item.description,
+        quantity=item.quantity,
+        selling_price=None if item.selling_price is None else Decimal(item.selling_price),
+        status=_known(ItemStatus, item.status),
+        reported_status=None if item.reported_status is None else _known(ItemStatus, item.reported_status),
+        shipped_quantity=item.shipped_quantity,
+        shipments=[
+            LedgerShipment(tracking_info=s.tracking_info, shipping_provider=s.shipping_provider, quantity=s.quantity)
+            for s in item.shipments
+        ],
+        tracking_info=item.tracking_info,
+        shipping_provider=item.shipping_provider,
+        message=item.message,
+        info=item.info,
+        updated_at=item.updated_at,
+    )
+
+
+def _event(row: Sequence[Any]) -> LedgerEvent:
+    return LedgerEvent(
+        entry_id=row[0],
+        order_id=None if row[1] is None else UUID(row[1]),
+        kind=row[2],
+        source=row[3],
+        title=row[4],
+        published=_datetime(row[5]),
+        updated=_datetime(row[6]),
+        page_id=row[7],
+        payload=json.loads(row[8]),
+        recorded_at=_datetime(row[9]),
+    )

@@ -1,0 +1,161 @@
+"""The ledger's tables, and the steps that bring any older file up to them.
+
+The schema version lives in the file itself (``PRAGMA user_version``, which SQLite changes inside
+the enclosing transaction), and every step applied is logged in ``dropship_ledger_migrations``.
+On open, ``migrate`` runs the steps above the file's version, all in one ``BEGIN IMMEDIATE``
+transaction: a crash half-way leaves the file at its old version, and two processes opening the
+same file at once migrate it once. A file newer than this code is refused, never downgraded.
+
+To change the schema: append a ``Migration(n + 1, "what", _vn_plus_1)`` to ``MIGRATIONS``; never
+edit a step that has shipped. docs/ledger.md documents every version.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from .._exceptions import DropshipError
+from .._version import __version__
+
+__all__ = ["CURRENT_VERSION", "MIGRATIONS", "LedgerSchemaError", "Migration", "migrate", "schema_version"]
+
+
+class LedgerSchemaError(DropshipError):
+    """The ledger file was written by a newer version of this SDK (or is not a ledger)."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    apply: Callable[[sqlite3.Connection], None]
+
+
+def _v1(db: sqlite3.Connection) -> None:
+    # IF NOT EXISTS on the cursor table only: a file that SQLiteCheckpoint already uses keeps its
+    # cursor (same layout), so a follower switched to the ledger keeps its place.
+    for statement in (
+        """
+        CREATE TABLE IF NOT EXISTS dropship_cursor (
+            name       TEXT PRIMARY KEY,
+            entry_id   TEXT,
+            page_id    TEXT,
+            updated_at TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE dropship_orders (
+            order_id          TEXT PRIMARY KEY,
+            status            TEXT NOT NULL,
+            has_created_event INTEGER NOT NULL,
+            supplier_id       INTEGER,
+            company_id        INTEGER,
+            location_id       INTEGER,
+            po_reference      TEXT,
+            printable_id      TEXT,
+            ship_to_store     INTEGER,
+            shipping_method   TEXT,
+            shipping_address  TEXT,
+            shipping_customer TEXT,
+            created_at        TEXT,
+            updated_at        TEXT
+        )
+        """,
+        "CREATE INDEX dropship_orders_status ON dropship_orders (status, created_at)",
+        "CREATE INDEX dropship_orders_created ON dropship_orders (created_at)",
+        """
+        CREATE TABLE dropship_items (
+            order_id          TEXT NOT NULL REFERENCES dropship_orders (order_id),
+            line              INTEGER NOT NULL,
+            sku               TEXT,
+            catalog_id        TEXT,
+            description       TEXT,
+            quantity          INTEGER,
+            selling_price     TEXT,
+            status            TEXT NOT NULL,
+            reported_status   TEXT,
+            shipped_quantity  INTEGER NOT NULL,
+            shipments         TEXT NOT NULL,
+            tracking_info     TEXT,
+            shipping_provider TEXT,
+            message           TEXT,
+            info              TEXT,
+            updated_at        TEXT,
+            PRIMARY KEY (order_id, line)
+        ) WITHOUT ROWID
+        """,
+        """
+        CREATE TABLE dropship_events (
+            seq         INTEGER PRIMARY KEY,
+            entry_id    TEXT NOT NULL UNIQUE,
+            order_id    TEXT,
+            kind        TEXT NOT NULL,
+            source      TEXT NOT NULL CHECK (source IN ('feed', 'local')),
+            title       TEXT,
+            published   TEXT,
+            updated     TEXT,
+            page_id     TEXT,
+            payload     TEXT NOT NULL,
+            recorded_at TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX dropship_events_order ON dropship_events (order_id, seq)",
+    ):
+        db.execute(statement)
+
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "orders, items, events and the cursor", _v1),)
+CURRENT_VERSION = MIGRATIONS[-1].version
+
+_LOG = """
+CREATE TABLE IF NOT EXISTS dropship_ledger_migrations (
+    version     INTEGER PRIMARY KEY,
+    description TEXT NOT NULL,
+    sdk_version TEXT NOT NULL,
+    applied_at  TEXT NOT NULL
+)
+"""
+
+
+def schema_version(db: sqlite3.Connection) -> int:
+    version: int = db.execute("PRAGMA user_version").fetchone()[0]
+    return version
+
+
+def migrate(db: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Bring ``db`` (in autocommit mode) up to the last of ``migrations``; its version after.
+
+    Raises ``LedgerSchemaError`` for a file newer than the last step, changing nothing.
+    """
+    target = migrations[-1].version if migrations else 0
+    versions = [step.version for step in migrations]
+    if versions != sorted(set(versions)):
+        raise ValueError(f"migration versions must increase: {versions}")
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        version = schema_version(db)
+        if version > target:
+            raise LedgerSchemaError(
+                f"the ledger's schema is version {version}, newer than this SDK ({__version__}) knows "
+                f"(up to {target}); upgrade iqmetrix-dropship to open it"
+            )
+        pending = [step for step in migrations if step.version > version]
+        if pending:
+            db.execute(_LOG)
+        for step in pending:
+            step.apply(db)
+            db.execute(
+                "INSERT INTO dropship_ledger_migrations (version, description, sdk_version, applied_at) "
+                "VALUES (?, ?, ?, ?)",
+                (step.version, step.description, __version__, datetime.now(timezone.utc).isoformat()),
+            )
+            # PRAGMA takes no parameters; the version is an int from our own table of steps.
+            db.execute(f"PRAGMA user_version = {int(step.version)}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return max(version, target)

@@ -1,0 +1,271 @@
+"""The feed follower against the emulator: nothing missed, nothing repeated, across roll-overs."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+
+from iqmetrix_dropship import (
+    AsyncDropshipClient,
+    CursorLostError,
+    Cursor,
+    DropshipClient,
+    FeedEntry,
+    MemoryCheckpoint,
+    SQLiteCheckpoint,
+)
+from iqmetrix_dropship.emulator import Emulator
+
+from ..support import async_client_for, client_for
+
+
+@pytest.fixture
+def emulator() -> Emulator:
+    return Emulator(events=260, seed=5)  # five archive pages and a current page of 10
+
+
+@pytest.fixture
+def client(emulator: Emulator) -> Iterator[DropshipClient]:
+    with client_for(emulator) as sdk:
+        yield sdk
+
+
+def ids(entries: Any) -> list[str]:
+    return [entry.id for entry in entries]
+
+
+def test_a_first_poll_replays_the_whole_feed_oldest_first(emulator: Emulator, client: DropshipClient) -> None:
+    assert ids(client.follow(checkpoint=MemoryCheckpoint()).poll()) == emulator.entry_ids()
+
+
+def test_incremental_polls_deliver_only_what_is_new(emulator: Emulator, client: DropshipClient) -> None:
+    follower = client.follow(checkpoint=MemoryCheckpoint())
+    list(follower.poll())
+    emulator.place_orders(3)
+    assert ids(follower.poll()) == emulator.entry_ids()[-3:]
+    assert ids(follower.poll()) == []
+
+
+def test_an_idle_poll_costs_one_request(emulator: Emulator, client: DropshipClient) -> None:
+    follower = client.follow(checkpoint=MemoryCheckpoint())
+    list(follower.poll())
+    before = len(emulator.request_log())
+    list(follower.poll())
+    assert len(emulator.request_log()) - before == 1
+
+
+@pytest.mark.parametrize("new_events", [40, 41, 90, 140, 333])
+def test_a_roll_over_between_two_polls_loses_and_repeats_nothing(
+    emulator: Emulator, client: DropshipClient, new_events: int
+) -> None:
+    follower = client.follow(checkpoint=MemoryCheckpoint())
+    seen = ids(follower.poll())
+    emulator.place_orders(new_events)  # the current page (10 entries) fills and rolls, maybe several times
+    seen += ids(follower.poll())
+    assert seen == emulator.entry_ids()
+
+
+def test_a_full_current_page_rolling_over_between_polls(client: DropshipClient) -> None:
+    emulator = Emulator(events=250, seed=9)  # the current page is exactly full
+    with client_for(emulator) as sdk:
+        follower = sdk.follow(checkpoint=MemoryCheckpoint())
+        seen = ids(follower.poll())
+        emulator.place_orders(1)  # 50 entries move into an archive; the current page restarts with 1
+        seen += ids(follower.poll())
+    assert seen == emulator.entry_ids()
+
+
+def test_a_roll_over_during_the_walk_loses_and_repeats_nothing(emulator: Emulator) -> None:
+    """New events arrive while a poll walks back and reads forward: nothing is lost or repeated."""
+    inner = emulator.transport()
+    requests = 0
+
+    class Busy(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            nonlocal requests
+            requests += 1
+            if "Notifications" in request.url.path:
+                emulator.place_orders(7)  # during every page fetch, the retailer sells more
+            return inner.handle_request(request)
+
+    seen: list[str] = []
+    with client_for(emulator, http_client=httpx.Client(transport=Busy())) as sdk:
+        follower = sdk.follow(checkpoint=MemoryCheckpoint())
+        for _ in range(4):
+            seen += ids(follower.poll())
+        with client_for(emulator) as quiet:  # a last poll with no new sales
+            seen += ids(quiet.follow(checkpoint=follower.checkpoint).poll())
+    assert seen == emulator.entry_ids()
+    assert len(seen) == len(set(seen))
+
+
+def test_new_entries_during_the_forward_read_are_delivered_once(emulator: Emulator, client: DropshipClient) -> None:
+    follower = client.follow(checkpoint=MemoryCheckpoint())
+    seen = []
+    for n, entry in enumerate(follower.poll()):
+        seen.append(entry.id)
+        if n in (10, 100, 255):
+            emulator.place_orders(45)  # roll-overs while the loop is in the middle of the history
+    seen += ids(follower.poll())
+    assert seen == emulator.entry_ids()
+
+
+def test_an_exception_in_the_handler_redelivers_that_entry_and_no_other(
+    emulator: Emulator, client: DropshipClient
+) -> None:
+    follower = client.follow(checkpoint=MemoryCheckpoint())
+    handled: list[str] = []
+    with pytest.raises(RuntimeError, match="warehouse down"):
+        for entry in follower.poll():
+            if len(handled) == 120:
+                raise RuntimeError("warehouse down")
+            handled.append(entry.id)
+    retried = ids(follower.poll())
+    assert retried[0] == emulator.entry_ids()[120]
+    assert handled + retried == emulator.entry_ids()
+
+
+def test_breaking_out_of_the_loop_redelivers_the_entry_in_hand(emulator: Emulator, client: DropshipClient) -> None:
+    follower = client.follow(checkpoint=MemoryCheckpoint())
+    for n, _entry in enumerate(follower.poll()):
+        if n == 5:
+            break
+    assert next(iter(follower.poll())).id == emulator.entry_ids()[5]
+
+
+def test_start_latest_starts_after_the_newest_entry(emulator: Emulator, client: DropshipClient) -> None:
+    follower = client.follow(checkpoint=MemoryCheckpoint(), start="latest")
+    assert ids(follower.poll()) == []
+    emulator.place_orders(2)
+    assert ids(follower.poll()) == emulator.entry_ids()[-2:]
+
+
+def test_start_latest_on_an_empty_feed_then_delivers_everything_that_comes() -> None:
+    emulator = Emulator(events=0, seed=1)
+    with client_for(emulator) as sdk:
+        follower = sdk.follow(checkpoint=MemoryCheckpoint(), start="latest")
+        assert ids(follower.poll()) == []
+        emulator.place_orders(3)
+        assert ids(follower.poll()) == emulator.entry_ids()
+
+
+def test_a_cursor_whose_entry_is_gone_from_its_page_raises_cursor_lost(
+    emulator: Emulator, client: DropshipClient
+) -> None:
+    page = emulator.page_ids()[2]
+    follower = client.follow(checkpoint=MemoryCheckpoint(Cursor("urn:uuid:not-in-the-feed", page)))
+    with pytest.raises(CursorLostError) as caught:
+        list(follower.poll())
+    assert caught.value.entry_id == "urn:uuid:not-in-the-feed"
+    assert caught.value.page_id == page
+
+
+def test_a_cursor_not_found_back_to_the_oldest_page_raises_cursor_lost(client: DropshipClient) -> None:
+    follower = client.follow(checkpoint=MemoryCheckpoint(Cursor("urn:uuid:not-in-the-feed", None)))
+    with pytest.raises(CursorLostError, match="oldest page"):
+        list(follower.poll())
+
+
+def test_a_sqlite_checkpoint_survives_a_restart(emulator: Emulator, client: DropshipClient, tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    before = ids(client.follow(checkpoint=path).poll())
+    emulator.place_orders(4)
+    with client_for(emulator) as restarted:
+        after = ids(restarted.follow(checkpoint=SQLiteCheckpoint(path)).poll())
+    assert before == emulator.entry_ids()[:-4]
+    assert after == emulator.entry_ids()[-4:]
+
+
+def test_run_handles_entries_until_stopped_and_commits_the_entry_in_hand(
+    emulator: Emulator, client: DropshipClient
+) -> None:
+    follower = client.follow(checkpoint=MemoryCheckpoint())
+    stop = threading.Event()
+    handled: list[str] = []
+
+    def handler(entry: FeedEntry) -> None:
+        handled.append(entry.id)
+        if len(handled) == 30:
+            stop.set()
+
+    follower.run(handler, interval=0, stop=stop)
+    assert handled == emulator.entry_ids()[:30]
+    assert ids(follower.poll())[0] == emulator.entry_ids()[30]  # the 30th was committed
+
+
+def test_run_redelivers_after_a_failing_handler(emulator: Emulator, client: DropshipClient) -> None:
+    follower = client.follow(checkpoint=MemoryCheckpoint())
+    stop = threading.Event()
+    calls: list[str] = []
+
+    def handler(entry: FeedEntry) -> None:
+        calls.append(entry.id)
+        if len(calls) == 3:
+            raise RuntimeError("flaky warehouse")
+        if len(calls) == 6:
+            stop.set()
+
+    follower.run(handler, interval=0, stop=stop)
+    expected = emulator.entry_ids()
+    assert calls == [expected[0], expected[1], expected[2], expected[2], expected[3], expected[4]]
+
+
+def test_the_async_follower_replays_polls_and_survives_roll_overs(emulator: Emulator) -> None:
+    async def scenario() -> list[str]:
+        async with async_client_for(emulator) as sdk:
+            follower = sdk.follow(checkpoint=MemoryCheckpoint())
+            seen = [entry.id async for entry in follower.poll()]
+            emulator.place_orders(77)
+            seen += [entry.id async for entry in follower.poll()]
+            return seen
+
+    assert anyio.run(scenario) == emulator.entry_ids()
+
+
+def test_the_async_follower_redelivers_after_an_exception_and_starts_latest(emulator: Emulator) -> None:
+    async def scenario() -> tuple[list[str], list[str], list[str]]:
+        async with async_client_for(emulator) as sdk:
+            follower = sdk.follow(checkpoint=MemoryCheckpoint())
+            handled: list[str] = []
+            try:
+                async for entry in follower.poll():
+                    if len(handled) == 42:
+                        raise RuntimeError("boom")
+                    handled.append(entry.id)
+            except RuntimeError:
+                pass
+            retried = [entry.id async for entry in follower.poll()]
+            latest = sdk.follow(checkpoint=MemoryCheckpoint(), start="latest")
+            assert [e async for e in latest.poll()] == []
+            emulator.place_orders(1)
+            fresh = [entry.id async for entry in latest.poll()]
+            return handled, retried, fresh
+
+    handled, retried, fresh = anyio.run(scenario)
+    assert handled + retried == emulator.entry_ids()[:-1]  # the last one was placed for `latest`
+    assert retried[0] == emulator.entry_ids()[42]
+    assert fresh == emulator.entry_ids()[-1:]
+
+
+def test_the_async_run_stops_on_its_event(emulator: Emulator) -> None:
+    async def scenario() -> list[str]:
+        handled: list[str] = []
+        stop = anyio.Event()
+
+        async def handler(entry: FeedEntry) -> None:
+            handled.append(entry.id)
+            if len(handled) == 12:
+                stop.set()
+
+        async with async_client_for(emulator) as sdk:
+            await sdk.follow(checkpoint=MemoryCheckpoint()).run(handler, interval=0, stop=stop)
+        return handled
+
+    assert anyio.run(scenario) == emulator.entry_ids()[:12]
+
