@@ -178,13 +178,9 @@ def _order_status_updated(rng: random.Random) -> str:
             provider=rng.choice(["UPS", "Purolator", "FedEx"]),
             sku=f"AB-JH{rng.randint(0, 9999):04d}-MI",
             status="Shipped" if shipped else rng.choice(_STATUSES),
-            tracking=f">{rng.randint(10**9, 10**11)}</tracking-info>"
-            if shipped
-            else ' i:nil="true" />',
+            tracking=f">{rng.randint(10**9, 10**11)}</tracking-info>" if shipped else ' i:nil="true" />',
         )
-    return _ORDER_STATUS_UPDATED.format(
-        company=rng.choice([33772, 50068, 29796]), items=items, order=_uuid(rng)
-    )
+    return _ORDER_STATUS_UPDATED.format(company=rng.choice([33772, 50068, 29796]), items=items, order=_uuid(rng))
 
 
 def generate_page(rng: random.Random, entries: int = 50) -> bytes:
@@ -209,9 +205,7 @@ def generate_page(rng: random.Random, entries: int = 50) -> bytes:
 
 
 def _bare_parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 def _best_seconds(run: Callable[[bytes], object], pages: list[bytes], repeat: int) -> float:

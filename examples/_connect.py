@@ -18,7 +18,7 @@ def connect(orders: int = 30, seed: int = 7) -> Iterator[DropshipClient]:
             print(f"using {client.config.base_url} as supplier {client.supplier_id}")
             yield client
         return
-    from iqmetrix_dropship.emulator import Emulator  # needs the 'emulator' extra
+    from iqmetrix_dropship.emulator import Emulator  # noqa: PLC0415 - needs the 'emulator' extra, only here
 
     emulator = Emulator(orders=orders, seed=seed)
     with emulator.serve() as server:

@@ -135,7 +135,9 @@ def main() -> None:
             print(f"emulator at {server.base_url}, ledger at {ledger_path}")
 
             morning = supplier.read_feed()
-            print(f"morning:   read {morning} feed events, {len(ledger.orders(OrderStatus.PENDING_SUPPLIER))} orders wait")
+            print(
+                f"morning:   read {morning} feed events, {len(ledger.orders(OrderStatus.PENDING_SUPPLIER))} orders wait"
+            )
             supplier.work_through_pending()
 
             emulator.place_orders(15)  # the retailer keeps selling during the day
@@ -150,7 +152,8 @@ def main() -> None:
             feed_ids, ledger_ids = emulator.entry_ids(), ledger.entry_ids()
             missed = len(set(feed_ids) - set(ledger_ids))
             repeated = len(ledger_ids) - len(set(ledger_ids))
-            print_summary(supplier, ledger, emulator, len(feed_ids), missed, repeated, time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            print_summary(supplier, ledger, emulator, (len(feed_ids), missed, repeated), elapsed)
             if missed or repeated or ledger_ids != feed_ids:
                 raise SystemExit("the ledger does not hold every feed event exactly once")
     print("emulator stopped.")
@@ -160,11 +163,10 @@ def print_summary(
     supplier: Supplier,
     ledger: OrderLedger,
     emulator: Emulator,
-    events: int,
-    missed: int,
-    repeated: int,
+    counts: tuple[int, int, int],
     seconds: float,
 ) -> None:
+    events, missed, repeated = counts
     state = emulator.summary()
     requests = Counter({key: value for key, value in state["requests"].items() if value})
     rows = [

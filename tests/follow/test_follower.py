@@ -12,9 +12,8 @@ import httpx
 import pytest
 
 from iqmetrix_dropship import (
-    AsyncDropshipClient,
-    CursorLostError,
     Cursor,
+    CursorLostError,
     DropshipClient,
     FeedEntry,
     MemoryCheckpoint,
@@ -121,11 +120,15 @@ def test_an_exception_in_the_handler_redelivers_that_entry_and_no_other(
 ) -> None:
     follower = client.follow(checkpoint=MemoryCheckpoint())
     handled: list[str] = []
-    with pytest.raises(RuntimeError, match="warehouse down"):
+
+    def consume() -> None:
         for entry in follower.poll():
             if len(handled) == 120:
                 raise RuntimeError("warehouse down")
             handled.append(entry.id)
+
+    with pytest.raises(RuntimeError, match="warehouse down"):
+        consume()
     retried = ids(follower.poll())
     assert retried[0] == emulator.entry_ids()[120]
     assert handled + retried == emulator.entry_ids()
@@ -268,4 +271,3 @@ def test_the_async_run_stops_on_its_event(emulator: Emulator) -> None:
         return handled
 
     assert anyio.run(scenario) == emulator.entry_ids()[:12]
-

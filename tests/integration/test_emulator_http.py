@@ -8,6 +8,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from lxml import etree
 
 from iqmetrix_dropship import (
     AsyncDropshipClient,
@@ -70,9 +71,7 @@ def test_the_password_grant_and_the_refresh_go_through_the_real_endpoints(
     client.get_notifications()
 
 
-def test_a_revoked_token_is_refreshed_and_the_request_replayed(
-    emulator: Emulator, client: DropshipClient
-) -> None:
+def test_a_revoked_token_is_refreshed_and_the_request_replayed(emulator: Emulator, client: DropshipClient) -> None:
     client.get_notifications()
     emulator.expire_tokens()
     page = client.get_notifications()
@@ -123,8 +122,13 @@ def test_an_item_update_comes_back_in_the_feed(emulator: Emulator, client: Drops
     client.update_item_status(
         order.order_id,
         [
-            ItemUpdate(sku=first.sku or "", status=ItemStatus.SHIPPED, quantity=1, tracking_info="T1",
-                       shipping_provider="FedEx"),
+            ItemUpdate(
+                sku=first.sku or "",
+                status=ItemStatus.SHIPPED,
+                quantity=1,
+                tracking_info="T1",
+                shipping_provider="FedEx",
+            ),
             ItemUpdate(sku=second.sku or "", status=ItemStatus.BACK_ORDERED),
         ],
     )
@@ -137,7 +141,9 @@ def test_an_item_update_comes_back_in_the_feed(emulator: Emulator, client: Drops
     assert emulator.item_statuses(str(order.order_id))[second.sku or ""] == "BackOrdered"
 
 
-def test_async_updates_come_back_in_the_feed(emulator: Emulator, server: EmulatorServer, client: DropshipClient) -> None:
+def test_async_updates_come_back_in_the_feed(
+    emulator: Emulator, server: EmulatorServer, client: DropshipClient
+) -> None:
     order = _pending_order(client)
 
     async def cancel(sdk: AsyncDropshipClient) -> Any:
@@ -150,9 +156,11 @@ def test_async_updates_come_back_in_the_feed(emulator: Emulator, server: Emulato
 
 
 def test_a_wrong_supplier_id_is_a_bad_request(emulator: Emulator, server: EmulatorServer) -> None:
-    with client_for(emulator, server.base_url, supplier_id=99) as other:
-        with pytest.raises(BadRequestError, match="Cannot find supplier identifier in the uri"):
-            other.get_notifications()
+    with (
+        client_for(emulator, server.base_url, supplier_id=99) as other,
+        pytest.raises(BadRequestError, match="Cannot find supplier identifier in the uri"),
+    ):
+        other.get_notifications()
 
 
 def test_an_unknown_page_is_a_bad_request(client: DropshipClient) -> None:
@@ -161,11 +169,13 @@ def test_an_unknown_page_is_a_bad_request(client: DropshipClient) -> None:
 
 
 def test_a_bad_static_token_is_an_authentication_error(emulator: Emulator, server: EmulatorServer) -> None:
-    with DropshipClient(
-        supplier_id=emulator.supplier_id, access_token="not-a-token", base_url=server.base_url
-    ) as static:
-        with pytest.raises(AuthenticationError, match="Invalid token"):
-            static.get_notifications()
+    with (
+        DropshipClient(
+            supplier_id=emulator.supplier_id, access_token="not-a-token", base_url=server.base_url
+        ) as static,
+        pytest.raises(AuthenticationError, match="Invalid token"),
+    ):
+        static.get_notifications()
 
 
 def test_an_unknown_order_is_not_found(client: DropshipClient) -> None:
@@ -174,9 +184,8 @@ def test_an_unknown_order_is_not_found(client: DropshipClient) -> None:
 
 
 def test_wrong_credentials_are_a_token_error(emulator: Emulator, server: EmulatorServer) -> None:
-    with client_for(emulator, server.base_url, password="wrong") as bad:
-        with pytest.raises(TokenError) as caught:
-            bad.get_notifications()
+    with client_for(emulator, server.base_url, password="wrong") as bad, pytest.raises(TokenError) as caught:
+        bad.get_notifications()
     assert caught.value.error == "invalid_grant"
 
 
@@ -204,25 +213,26 @@ def test_a_client_that_follows_hrefs_blindly_fails_and_ours_does_not(
     with httpx.Client(transport=LoopbackOnly()) as naive:
         token = naive.post(
             f"{server.base_url}/oauth2/token",
-            data={"grant_type": "password", **{k: str(v) for k, v in emulator.credentials.as_dict().items()
-                                               if k != "supplier_id"}},
+            data={
+                "grant_type": "password",
+                **{k: str(v) for k, v in emulator.credentials.as_dict().items() if k != "supplier_id"},
+            },
         ).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/atom+xml"}
         first = naive.get(f"{server.base_url}/Suppliers({emulator.supplier_id})/Notifications", headers=headers)
-        href = Emulator_prev_href(first.content)
+        href = prev_archive_href(first.content)
         assert href.startswith("https://dropship.iqmetrix.net/")
         with pytest.raises(httpx.ConnectError, match="not on this machine"):
             naive.get(href, headers=headers)  # would have sent the bearer token to another host
 
-    with httpx.Client(transport=LoopbackOnly()) as guarded, client_for(
-        emulator, server.base_url, http_client=guarded
-    ) as ours:
+    with (
+        httpx.Client(transport=LoopbackOnly()) as guarded,
+        client_for(emulator, server.base_url, http_client=guarded) as ours,
+    ):
         assert len(list(ours.iter_pages())) == 22
 
 
-def Emulator_prev_href(body: bytes) -> str:  # noqa: N802 - reads like the link it finds
-    from lxml import etree
-
+def prev_archive_href(body: bytes) -> str:
     root = etree.fromstring(body)
     for link in root.iter("{http://www.w3.org/2005/Atom}link"):
         if link.get("rel") == "prev-archive":

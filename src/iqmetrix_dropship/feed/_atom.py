@@ -13,6 +13,7 @@ from .._exceptions import FeedParseError
 from ._xml import ATOM, local_name
 
 __all__ = [
+    "CONTENT",
     "ENTRY",
     "ENTRY_MEMBERS",
     "FEED_MEMBERS",
@@ -22,8 +23,8 @@ __all__ = [
     "PUBLISHED",
     "TITLE",
     "UPDATED",
-    "CONTENT",
     "atom_id",
+    "entry_id",
     "link_rel",
     "singletons",
 ]
@@ -48,9 +49,7 @@ LINK_RELS = {
 }
 
 
-def singletons(
-    parent: etree._Element, tags: Collection[str], entry_id: str | None = None
-) -> dict[str, etree._Element]:
+def singletons(parent: etree._Element, tags: Collection[str], entry_id: str | None = None) -> dict[str, etree._Element]:
     """The children of ``parent`` among ``tags``, each of which may appear at most once.
 
     RFC 4287 (4.1.1, 4.1.2) allows one ``id``, ``title``, ``updated``, ``published`` and ``content``
@@ -58,9 +57,9 @@ def singletons(
     contents the event: refuse rather than guess.
     """
     found: dict[str, etree._Element] = {}
-    for child in parent[:]:
+    for child in parent[:]:  # type: ignore[index]
         tag = child.tag
-        if tag in tags:  # type: ignore[operator]
+        if tag in tags:
             if tag in found:
                 raise FeedParseError(
                     f"<{local_name(parent.tag)}> has more than one <{local_name(tag)}>",
@@ -77,6 +76,14 @@ def atom_id(element: etree._Element | None, owner: str, entry_id: str | None = N
     text = (element.text or "").strip() if element is not None else ""
     if not text:
         raise FeedParseError(f"{owner} has no <id>", entry_id=entry_id, element="id")
+    return text
+
+
+def entry_id(element: etree._Element | None, position: int) -> str:
+    """The id of the ``position``-th entry of a page (from 1), required as ``atom_id``."""
+    text = (element.text or "").strip() if element is not None else ""
+    if not text:
+        return atom_id(None, f"entry #{position} of the page")  # raises, saying which entry
     return text
 
 

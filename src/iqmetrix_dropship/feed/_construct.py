@@ -91,9 +91,7 @@ class Blueprint(Generic[_M]):
             value = fields[name]
             if value is None or value is _MISSING:
                 element = name.replace("_", "-")
-                raise FeedParseError(
-                    f"<{self.element}> has no <{element}>", entry_id=entry_id, element=element
-                )
+                raise FeedParseError(f"<{self.element}> has no <{element}>", entry_id=entry_id, element=element)
         for name in self._lists:
             if fields[name] is _MISSING:
                 fields[name] = []

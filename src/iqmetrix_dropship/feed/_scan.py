@@ -39,7 +39,7 @@ def _scan(root: etree._Element) -> PageScan:
     hrefs: dict[str, str | None] = {}
     entry_ids: list[str] = []
     feed_ids = 0
-    for child in root[:]:
+    for child in root[:]:  # type: ignore[index]
         tag = child.tag
         if tag == atom.ENTRY:
             members = atom.singletons(child, (atom.ID,))

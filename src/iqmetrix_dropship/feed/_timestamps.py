@@ -42,14 +42,17 @@ def parse_timestamp(text: str) -> datetime:
     Fractions beyond microseconds are truncated (``.1234567`` -> ``.123456``); offsets are
     applied, so that every timestamp of a page compares and sorts alike. ``ValueError`` otherwise.
     """
-    # Stripped before the cache, so that a key is never more than the ~40 characters that match.
-    return _parse_stripped(text.strip())
+    if len(text) > 40:
+        # Stripped before the cache, so that a key is never longer than a timestamp.
+        text = text.strip()
+    return _parse(text)
 
 
 # Pages repeat timestamps (an entry's published and updated are usually equal, and several
 # events share a second, traps.md 22); datetimes are immutable, so caching them is safe.
 @lru_cache(maxsize=1024)
-def _parse_stripped(text: str) -> datetime:
+def _parse(text: str) -> datetime:
+    text = text.strip()
     if _CANONICAL.fullmatch(text) is not None:
         return datetime.fromisoformat(text[:-1] + "+00:00")  # tzinfo is timezone.utc itself
     match = _TIMESTAMP.fullmatch(text)
@@ -59,7 +62,13 @@ def _parse_stripped(text: str) -> datetime:
     micro = int(fraction[:6].ljust(6, "0")) if fraction else 0
     try:
         moment = datetime(
-            int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro,
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            int(second or 0),
+            micro,
             tzinfo=timezone.utc,
         )
         if sign is not None:

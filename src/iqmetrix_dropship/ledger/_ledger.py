@@ -98,8 +98,8 @@ class OrderLedger:
     it to its order and stores the cursor, in one transaction. An entry already recorded is not
     applied again, so advancing twice over one entry is harmless.
 
-    One connection (stdlib ``sqlite3``, WAL, ``synchronous=FULL``) guarded by a lock: an instance may
-    be shared between threads. Several followers can share one file under different ``name``\\s,
+    One connection (stdlib ``sqlite3``, WAL, ``synchronous=NORMAL``, see ``follow/_checkpoint.connect``)
+    guarded by a lock: an instance may be shared between threads. Several followers can share one file under different ``name``\\s,
     each with its own cursor (orders and history are shared). ``":memory:"`` works for tests.
     """
 
