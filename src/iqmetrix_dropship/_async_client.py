@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import AsyncIterator, Iterable, Mapping
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -62,9 +62,8 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
     to override the client's defaults for that call.
     """
 
-    # Seams for tests: a fake clock and a sleep that records instead of waiting.
+    # A seam for tests: a sleep that records instead of waiting.
     _sleep = staticmethod(anyio.sleep)
-    _clock = staticmethod(time.monotonic)
 
     def _open_transport(self, http_client: httpx.AsyncClient | None) -> None:
         self._transport = AsyncTransport(http_client, self._config.timeout)
@@ -84,6 +83,16 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+    async def authenticate(self) -> datetime | None:
+        """Obtain a token now, checking the credentials, and return when it expires (UTC).
+
+        Raises ``TokenError`` if the accounts server refuses them. With a static ``access_token``
+        nothing is checked and ``None`` is returned. The token itself is never returned.
+        """
+        if self._tokens.can_refresh:
+            await self._token()
+        return self._token_expiry()
 
     # -- the feed --------------------------------------------------------------------------
 

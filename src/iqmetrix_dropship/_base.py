@@ -5,7 +5,9 @@ cache and the mapping of answers. The two drivers add only the I/O (see ``_clien
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
 from typing import Any, Generic, TypeVar
 
 from pydantic import SecretStr
@@ -29,6 +31,9 @@ ClientT = TypeVar("ClientT", bound="ClientBase[Any]")
 
 
 class ClientBase(Generic[HttpClientT]):
+    # The token cache's clock; a seam for tests. Monotonic: immune to wall-clock jumps.
+    _clock = staticmethod(time.monotonic)
+
     def __init__(
         self,
         supplier_id: int | str,
@@ -88,6 +93,13 @@ class ClientBase(Generic[HttpClientT]):
         creds = self._tokens.credentials
         auth = "access_token=***" if creds is None else f"username={creds.username!r}, client_secret=***"
         return f"{type(self).__name__}(supplier_id={self.supplier_id}, base_url={self._config.base_url!r}, {auth})"
+
+    def _token_expiry(self) -> datetime | None:
+        token = self._tokens.current
+        if token is None:
+            return None
+        remaining = token.expires_at - self._clock()
+        return datetime.now(timezone.utc) + timedelta(seconds=remaining)
 
     # -- shared by both drivers ------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -61,9 +62,8 @@ class DropshipClient(ClientBase["httpx.Client"]):
     to override the client's defaults for that call.
     """
 
-    # Seams for tests: a fake clock and a sleep that records instead of waiting.
+    # A seam for tests: a sleep that records instead of waiting.
     _sleep = staticmethod(time.sleep)
-    _clock = staticmethod(time.monotonic)
 
     def _open_transport(self, http_client: httpx.Client | None) -> None:
         self._transport = SyncTransport(http_client, self._config.timeout)
@@ -83,6 +83,16 @@ class DropshipClient(ClientBase["httpx.Client"]):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    def authenticate(self) -> datetime | None:
+        """Obtain a token now, checking the credentials, and return when it expires (UTC).
+
+        Raises ``TokenError`` if the accounts server refuses them. With a static ``access_token``
+        nothing is checked and ``None`` is returned. The token itself is never returned.
+        """
+        if self._tokens.can_refresh:
+            self._token()
+        return self._token_expiry()
 
     # -- the feed --------------------------------------------------------------------------
 

@@ -166,6 +166,11 @@ class TokenCache:
     _fetching: bool = False
 
     @property
+    def current(self) -> Token | None:
+        """The token in hand, if any (``None`` for a static token)."""
+        return self._token
+
+    @property
     def can_refresh(self) -> bool:
         return self.credentials is not None
 

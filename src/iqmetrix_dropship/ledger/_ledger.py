@@ -99,8 +99,9 @@ class OrderLedger:
     applied again, so advancing twice over one entry is harmless.
 
     One connection (stdlib ``sqlite3``, WAL, ``synchronous=NORMAL``, see ``follow/_checkpoint.connect``)
-    guarded by a lock: an instance may be shared between threads. Several followers can share one file under different ``name``\\s,
-    each with its own cursor (orders and history are shared). ``":memory:"`` works for tests.
+    guarded by a lock: an instance may be shared between threads. Several followers can share one
+    file under different ``name``\\s, each with its own cursor (orders and history are shared).
+    ``":memory:"`` works for tests.
     """
 
     def __init__(self, path: str | Path, *, name: str = "default") -> None:
