@@ -160,7 +160,7 @@ def test_an_echo_with_an_unknown_status_is_kept_as_its_string(api: respx.MockRou
         (lambda c: c.update_item_status(ORDER_ID, [{"sku": "A", "status": "Exception"}]), "valid names"),
         (lambda c: c.update_item_status(ORDER_ID, [{"sku": "A", "status": 42}]), "valid names"),
         (lambda c: c.update_item_status(ORDER_ID, [{"sku": "A", "status": "Shipped"}]), "Shipped without"),
-        (lambda c: c.update_item_status(ORDER_ID, [{"sku": "", "status": "Shipped"}]), "sku"),
+        (lambda c: c.update_item_status(ORDER_ID, [{"sku": "", "status": "Cancelled"}]), "Sku is required"),
         (lambda c: c.update_item_status(ORDER_ID, [{"sku": "A", "status": "Ordered", "quantity": "2"}]), "Quantity"),
         (lambda c: c.update_item_status(ORDER_ID, [{"sku": "A", "status": "Ordered", "quantity": 0}]), "Quantity"),
         (lambda c: c.update_item_status("nope", [{"sku": "A", "status": "Ordered"}]), "GUID"),

@@ -90,4 +90,6 @@ def entry_id(element: etree._Element | None, position: int) -> str:
 def link_rel(link: etree._Element) -> str | None:
     """The model field a ``<link>`` fills (``prev_archive``, ...), or ``None`` for other rels."""
     rel = link.get("rel")
-    return LINK_RELS.get(rel.strip()) if rel is not None else None
+    if rel is None:
+        return None
+    return LINK_RELS.get(rel) or LINK_RELS.get(rel.strip())

@@ -4,18 +4,21 @@ The parser converts and checks every value itself while it walks the tree, so a 
 validation pass would only repeat that work. ``model_construct`` skips validation but still
 loops over every field in Python (aliases, defaults) and costs more than validating; a page
 builds some 300 models, so that loop alone would take longer than lxml's parse. A ``Blueprint``
-does what ``model_construct`` does for a plain model (no aliases, validators that run on
-construct, private attributes, extras or ``model_post_init``) with one dict copy, and falls
-back to ``model_construct`` for any other model.
+does what ``model_construct`` does for a plain model (no aliases, private attributes, extras,
+``model_post_init`` or custom ``__new__``) with one dict copy, and falls back to
+``model_construct`` for any other model.
 
 The tests build every feed model both ways and compare them (``test_feed_parser.py``).
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from .._exceptions import FeedParseError
 
@@ -31,6 +34,16 @@ _setattr = object.__setattr__
 _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
+def _fresh_default(field: FieldInfo) -> Callable[[], Any] | None:
+    """How to make a field's default for each instance, when it must not be shared."""
+    if field.default_factory is not None:
+        return field.default_factory  # type: ignore[return-value]  # never takes validated data here
+    if isinstance(field.default, list | dict | set):
+        default = field.default
+        return lambda: copy.copy(default)
+    return None  # None, a literal tag, a frozen model: immutable, safe to share
 
 
 def _is_plain(model: type[BaseModel]) -> bool:
@@ -55,27 +68,28 @@ class Blueprint(Generic[_M]):
     Immutable once made, so a blueprint is shared by every thread.
     """
 
-    __slots__ = ("_fast", "_lists", "_names", "_required", "_template", "element", "model")
+    __slots__ = ("_fast", "_fresh", "_names", "_required", "_template", "_to_complete", "element", "model")
 
     def __init__(self, model: type[_M], element: str) -> None:
         self.model = model
         self.element = element  # what the model is read from, for error messages: order-item
         # Declaration order, so that repr and iteration match a validated model.
         self._template: dict[str, Any] = {}
-        self._lists: tuple[str, ...] = ()
+        self._fresh: tuple[tuple[str, Callable[[], Any]], ...] = ()
         self._required: tuple[str, ...] = ()
         for name, field in model.model_fields.items():
+            fresh = _fresh_default(field)
             if field.is_required():
                 self._required += (name,)
                 self._template[name] = _MISSING
-            elif isinstance(field.default, list):
-                self._lists += (name,)  # a fresh list per instance, never a shared one
+            elif fresh is not None:
+                self._fresh += ((name, fresh),)  # made per instance (a list), never shared
                 self._template[name] = _MISSING
             else:
-                # None, a literal tag, or a frozen model: immutable, safe to share.
                 self._template[name] = field.default
         self._names = frozenset(self._template)
         self._fast = _is_plain(model)
+        self._to_complete = bool(self._required or self._fresh)
 
     def fields(self) -> dict[str, Any]:
         """A fresh dict of every field and its default, for a reader to fill."""
@@ -87,14 +101,8 @@ class Blueprint(Generic[_M]):
         A required field left unfilled, or ``None`` (an ``i:nil`` element), raises
         ``FeedParseError`` naming its element.
         """
-        for name in self._required:
-            value = fields[name]
-            if value is None or value is _MISSING:
-                element = name.replace("_", "-")
-                raise FeedParseError(f"<{self.element}> has no <{element}>", entry_id=entry_id, element=element)
-        for name in self._lists:
-            if fields[name] is _MISSING:
-                fields[name] = []
+        if self._to_complete:
+            self._complete(fields, entry_id)
         if not self._fast:
             return self.model.model_construct(**fields)
         instance = _new(self.model)
@@ -104,6 +112,16 @@ class Blueprint(Generic[_M]):
         _set_extra(instance, None)
         _set_private(instance, None)
         return instance
+
+    def _complete(self, fields: dict[str, Any], entry_id: str | None) -> None:
+        for name in self._required:
+            value = fields[name]
+            if value is None or value is _MISSING:
+                element = name.replace("_", "-")
+                raise FeedParseError(f"<{self.element}> has no <{element}>", entry_id=entry_id, element=element)
+        for name, make in self._fresh:
+            if fields[name] is _MISSING:
+                fields[name] = make()
 
     def build_from(self, values: dict[str, Any], *, entry_id: str | None = None) -> _M:
         """The model for ``values``, any field left out taking its default."""

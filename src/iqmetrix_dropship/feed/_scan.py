@@ -15,7 +15,7 @@ from lxml import etree
 from .._exceptions import FeedParseError
 from ..models import page_id_from_href
 from . import _atom as atom
-from ._xml import DEFAULT_MAX_FEED_BYTES, local_name, parse_xml
+from ._xml import DEFAULT_MAX_FEED_BYTES, UNFORESEEN, local_name, parse_xml
 
 __all__ = ["PageScan", "scan_entry_ids"]
 
@@ -42,9 +42,10 @@ def _scan(root: etree._Element) -> PageScan:
     for child in root[:]:  # type: ignore[index]
         tag = child.tag
         if tag == atom.ENTRY:
-            members = atom.singletons(child, (atom.ID,))
-            position = f"entry #{len(entry_ids) + 1} of the page"
-            entry_ids.append(atom.atom_id(members.get(atom.ID), position))
+            ids = [member for member in child[:] if member.tag == atom.ID]  # type: ignore[index]
+            if len(ids) > 1:  # as parse_feed refuses it (atom.singletons)
+                raise FeedParseError("<entry> has more than one <id>", element="id")
+            entry_ids.append(atom.entry_id(ids[0] if ids else None, len(entry_ids) + 1))
         elif tag == atom.LINK:
             rel = atom.link_rel(child)
             if rel is not None:
@@ -74,5 +75,5 @@ def scan_entry_ids(data: bytes, *, max_bytes: int = DEFAULT_MAX_FEED_BYTES) -> P
     root = parse_xml(data, max_bytes)
     try:
         return _scan(root)
-    except (ValueError, LookupError, ArithmeticError, RecursionError, etree.LxmlError) as exc:
+    except UNFORESEEN as exc:
         raise FeedParseError(f"invalid feed page: {exc}") from exc

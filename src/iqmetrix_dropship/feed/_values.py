@@ -31,6 +31,10 @@ __all__ = [
 _INTEGER = re.compile(r"\s{0,32}[+-]?[0-9]{1,19}\s{0,32}")
 # xsd:decimal, as .NET writes a decimal: no exponent, no NaN or Infinity, no "1_000".
 _DECIMAL = re.compile(r"\s{0,32}[+-]?(?:[0-9]{1,30}(?:\.[0-9]{0,30})?|\.[0-9]{1,30})\s{0,32}")
+# The forms .NET writes a Guid in: D (hyphens), N (none), B (braces around D or N).
+_GUID = re.compile(
+    r"\s{0,32}(\{)?[0-9A-Fa-f]{8}(-?)[0-9A-Fa-f]{4}\2[0-9A-Fa-f]{4}\2[0-9A-Fa-f]{4}\2[0-9A-Fa-f]{12}(?(1)\})\s{0,32}"
+)
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 _ITEM_STATUSES: dict[str, ItemStatus | str] = {status.value: status for status in ItemStatus}
 
@@ -62,12 +66,15 @@ def to_bool(text: str) -> bool:
     return value
 
 
+# An order's id comes back in every order-status-updated event of that order (traps.md 23),
+# usually soon after its order-created: worth a cache. Valid text is short, so keys are too.
+@lru_cache(maxsize=1024)
 def to_uuid(text: str) -> UUID:
-    """``order-id``, the one id of the feed that is a real GUID (traps.md 18)."""
-    try:
-        return UUID(text.strip())
-    except ValueError:
-        raise ValueError("not a GUID") from None
+    """``order-id``, the one id of the feed that is a real GUID (traps.md 18), in one of the
+    forms .NET writes: ``D`` (hyphens), ``N`` (none) or ``B`` (braces)."""
+    if _GUID.fullmatch(text) is None:
+        raise ValueError("not a GUID")
+    return UUID(text.strip())
 
 
 def to_item_status(text: str) -> ItemStatus | str:

@@ -27,7 +27,9 @@ __all__ = [
     "DEFAULT_MAX_FEED_BYTES",
     "DROPSHIP",
     "NIL",
+    "UNFORESEEN",
     "XSI",
+    "describe",
     "is_nil",
     "local_name",
     "parse_xml",
@@ -44,11 +46,18 @@ NIL = f"{{{XSI}}}nil"
 
 _FEED = f"{{{ATOM}}}feed"
 
+# What escapes a converter or lxml when a page is broken in a way no check foresaw. Caught once,
+# at the top of each entry point, so that a caller only ever has to handle FeedParseError.
+# UnicodeError and pydantic's ValidationError are ValueErrors; OverflowError and decimal's
+# errors are ArithmeticErrors.
+UNFORESEEN = (ValueError, LookupError, ArithmeticError, RecursionError, etree.LxmlError)
+
 # The prolog (XML declaration, comments, processing instructions, blanks) up to where a DOCTYPE
 # would have to stand. Checking it before libxml2 reads the internal subset means that a hostile
 # DTD is refused whatever libxml2 version lxml links (old ones have no amplification limit). It
 # only sees ASCII-compatible encodings; the ``docinfo`` check after parsing catches the others.
-_PROLOG = re.compile(rb"(?:\xef\xbb\xbf)?(?:\s|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
+# Blanks are matched as runs (\s+), not one by one: a megabyte of them is then one C loop.
+_PROLOG = re.compile(rb"(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
 _DOCTYPE = b"<!DOCTYPE"
 
 _local = threading.local()
@@ -96,10 +105,10 @@ def parse_xml(data: bytes, max_bytes: int) -> etree._Element:
     DOCTYPE, or is not an Atom feed. ``TypeError`` when ``data`` is not bytes (a caller's bug,
     e.g. passing ``response.text``: the page must be parsed from its bytes, which carry the encoding).
     """
-    if isinstance(data, bytearray | memoryview):
+    if type(data) is not bytes:
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise TypeError(f"a feed page must be bytes, not {type(data).__name__}")
         data = bytes(data)
-    if not isinstance(data, bytes):
-        raise TypeError(f"a feed page must be bytes, not {type(data).__name__}")
     if len(data) > max_bytes:
         raise FeedParseError(f"refused: the page is {len(data)} bytes, over the {max_bytes} cap")
     if not data or data.isspace():

@@ -118,12 +118,20 @@ class ItemUpdate(_Sent):
         "info",
         "catalog_id",
         "product_name",
-        "sku",
         mode="plain",
     )
     @classmethod
     def _check_text(cls, value: Any, info: ValidationInfo) -> Any:
         return _text(value, info, to_pascal(info.field_name or ""))
+
+    @field_validator("sku", mode="plain")
+    @classmethod
+    def _check_sku(cls, value: Any, info: ValidationInfo) -> Any:
+        # traps.md 12: items are keyed by Sku, so an update without one means nothing.
+        sku = _text(value, info, "Sku")
+        if not isinstance(sku, str) or not sku.strip():
+            raise ValueError(f"Sku is required, got {value!r}")
+        return sku
 
 
 class OrderStatusUpdate(_Sent):
