@@ -9,8 +9,11 @@
             ...
 """
 
-from ._async_client import AsyncDropshipClient
-from ._client import DropshipClient
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -27,31 +30,94 @@ from ._exceptions import (
     ServerError,
     TokenError,
 )
-from ._protocol.config import Environment
-from ._protocol.retry import RetryPolicy
 from ._version import __version__
-from .feed import parse_feed
-from .follow import AsyncFeedFollower, CheckpointStore, Cursor, FeedFollower, MemoryCheckpoint, SQLiteCheckpoint
-from .ledger import LedgerSchemaError, OrderLedger
-from .models import (
-    FeedEntry,
-    FeedEvent,
-    FeedLinks,
-    FeedPage,
-    ItemInformation,
-    ItemStatus,
-    ItemStatusUpdate,
-    ItemUpdate,
-    OrderCreated,
-    OrderItem,
-    OrderStatus,
-    OrderStatusUpdate,
-    OrderStatusUpdated,
-    Seller,
-    ShippingAddress,
-    ShippingCustomer,
-    UnknownEvent,
-)
+
+if TYPE_CHECKING:
+    from ._async_client import AsyncDropshipClient
+    from ._client import DropshipClient
+    from ._protocol.config import Environment
+    from ._protocol.retry import RetryPolicy
+    from .feed import parse_feed
+    from .follow import (
+        AsyncFeedFollower,
+        CheckpointStore,
+        Cursor,
+        FeedFollower,
+        MemoryCheckpoint,
+        SQLiteCheckpoint,
+    )
+    from .ledger import (
+        LedgerSchemaError,
+        OrderLedger,
+    )
+    from .models import (
+        FeedEntry,
+        FeedEvent,
+        FeedLinks,
+        FeedPage,
+        ItemInformation,
+        ItemStatus,
+        ItemStatusUpdate,
+        ItemUpdate,
+        OrderCreated,
+        OrderItem,
+        OrderStatus,
+        OrderStatusUpdate,
+        OrderStatusUpdated,
+        Seller,
+        ShippingAddress,
+        ShippingCustomer,
+        UnknownEvent,
+    )
+
+# Everything else loads on first use (PEP 562): `import iqmetrix_dropship` stays cheap, and a
+# program that never follows the feed never imports sqlite3 or the ledger.
+_LAZY = {
+    "AsyncDropshipClient": "._async_client",
+    "DropshipClient": "._client",
+    "Environment": "._protocol.config",
+    "RetryPolicy": "._protocol.retry",
+    "parse_feed": ".feed",
+    "AsyncFeedFollower": ".follow",
+    "CheckpointStore": ".follow",
+    "Cursor": ".follow",
+    "FeedFollower": ".follow",
+    "MemoryCheckpoint": ".follow",
+    "SQLiteCheckpoint": ".follow",
+    "LedgerSchemaError": ".ledger",
+    "OrderLedger": ".ledger",
+    "FeedEntry": ".models",
+    "FeedEvent": ".models",
+    "FeedLinks": ".models",
+    "FeedPage": ".models",
+    "ItemInformation": ".models",
+    "ItemStatus": ".models",
+    "ItemStatusUpdate": ".models",
+    "ItemUpdate": ".models",
+    "OrderCreated": ".models",
+    "OrderItem": ".models",
+    "OrderStatus": ".models",
+    "OrderStatusUpdate": ".models",
+    "OrderStatusUpdated": ".models",
+    "Seller": ".models",
+    "ShippingAddress": ".models",
+    "ShippingCustomer": ".models",
+    "UnknownEvent": ".models",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "APIConnectionError",

@@ -57,6 +57,9 @@ class EmulatorServer:
         try:
             if sys.platform != "win32":  # as asyncio does: rebinding a port in TIME_WAIT works
                 self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            # Accepted connections inherit this (Linux, BSD): without it a small response, whose
+            # headers and body uvicorn writes separately, waits ~40 ms for the client's delayed ACK.
+            self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._socket.bind((host, port))
             self._socket.listen(128)
             self._socket.setblocking(False)

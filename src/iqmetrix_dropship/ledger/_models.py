@@ -15,7 +15,7 @@ __all__ = ["LedgerEvent", "LedgerItem", "LedgerOrder", "LedgerShipment"]
 
 
 class _Snapshot(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class LedgerShipment(_Snapshot):

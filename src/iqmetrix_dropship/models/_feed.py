@@ -48,7 +48,8 @@ def page_id_from_href(href: str | None) -> str | None:
 
 
 class _Received(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # defer_build: the parser builds these without validation; the validator is made on first use.
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 
 class OrderItem(_Received):

@@ -33,7 +33,7 @@ def _is_echo(info: ValidationInfo) -> bool:
     return bool(info.context and info.context.get(_ECHO))
 
 
-def _text(value: Any, info: ValidationInfo, field: str) -> Any:
+def _text(value: Any, info: ValidationInfo) -> Any:
     """Free-text fields: strings; a whole number is accepted and sent as its digits (traps.md 9)."""
     if value is None or isinstance(value, str):
         return value
@@ -41,7 +41,7 @@ def _text(value: Any, info: ValidationInfo, field: str) -> Any:
         return str(value)
     if _is_echo(info):
         return str(value)
-    raise ValueError(f"{field} must be a string, got {type(value).__name__}")
+    raise ValueError(f"{to_pascal(info.field_name or '')} must be a string, got {type(value).__name__}")
 
 
 def validation_message(error: ValidationError) -> str:
@@ -63,6 +63,7 @@ class _Sent(BaseModel):
         extra="ignore",
         alias_generator=to_pascal,
         populate_by_name=True,
+        defer_build=True,  # the validator is built on first use, not at import
     )
 
     @classmethod
@@ -122,13 +123,13 @@ class ItemUpdate(_Sent):
     )
     @classmethod
     def _check_text(cls, value: Any, info: ValidationInfo) -> Any:
-        return _text(value, info, to_pascal(info.field_name or ""))
+        return _text(value, info)
 
     @field_validator("sku", mode="plain")
     @classmethod
     def _check_sku(cls, value: Any, info: ValidationInfo) -> Any:
         # traps.md 12: items are keyed by Sku, so an update without one means nothing.
-        sku = _text(value, info, "Sku")
+        sku = _text(value, info)
         if not isinstance(sku, str) or not sku.strip():
             raise ValueError(f"Sku is required, got {value!r}")
         return sku
@@ -155,7 +156,7 @@ class OrderStatusUpdate(_Sent):
     @field_validator("tracking_info", "shipping_provider", "message", "info", mode="plain")
     @classmethod
     def _check_text(cls, value: Any, info: ValidationInfo) -> Any:
-        return _text(value, info, to_pascal(info.field_name or ""))
+        return _text(value, info)
 
 
 class ItemStatusUpdate(_Sent):
