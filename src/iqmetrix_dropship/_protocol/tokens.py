@@ -59,36 +59,29 @@ class Credentials:
     password: SecretStr
 
     def password_grant(self, config: ClientConfig) -> Request:
-        return Request(
-            "POST",
-            config.token_url,
-            purpose="token",
-            headers=_FORM_HEADERS,
-            form={
-                "grant_type": "password",
-                "username": self.username,
-                "password": self.password.get_secret_value(),
-                "client_id": self.client_id,
-                "client_secret": self.client_secret.get_secret_value(),
-            },
-            authenticated=False,
+        return _token_request(
+            config,
+            grant_type="password",
+            username=self.username,
+            password=self.password.get_secret_value(),
+            client_id=self.client_id,
+            client_secret=self.client_secret.get_secret_value(),
         )
 
     def refresh_grant(self, config: ClientConfig, refresh_token: SecretStr) -> Request:
         # authentication.md: the client credentials must be those that got the refresh token.
-        return Request(
-            "POST",
-            config.token_url,
-            purpose="token",
-            headers=_FORM_HEADERS,
-            form={
-                "grant_type": "refresh_token",
-                "client_id": self.client_id,
-                "client_secret": self.client_secret.get_secret_value(),
-                "refresh_token": refresh_token.get_secret_value(),
-            },
-            authenticated=False,
+        return _token_request(
+            config,
+            grant_type="refresh_token",
+            client_id=self.client_id,
+            client_secret=self.client_secret.get_secret_value(),
+            refresh_token=refresh_token.get_secret_value(),
         )
+
+
+def _token_request(config: ClientConfig, **form: str) -> Request:
+    """``POST {accounts}/oauth2/token``, form-encoded, without a bearer token."""
+    return Request("POST", config.token_url, purpose="token", headers=_FORM_HEADERS, form=form, authenticated=False)
 
 
 @dataclass(frozen=True)
