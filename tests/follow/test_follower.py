@@ -271,3 +271,34 @@ def test_the_async_run_stops_on_its_event(emulator: Emulator) -> None:
         return handled
 
     assert anyio.run(scenario) == emulator.entry_ids()[:12]
+
+
+def test_run_raises_what_needs_a_person(client: DropshipClient) -> None:
+    follower = client.follow(checkpoint=MemoryCheckpoint(Cursor("urn:uuid:not-in-the-feed", None)))
+    with pytest.raises(CursorLostError):
+        follower.run(lambda entry: None, interval=0, stop=threading.Event())
+
+
+def test_run_retries_a_transient_failure_at_the_next_poll(emulator: Emulator, client: DropshipClient) -> None:
+    follower = client.follow(checkpoint=MemoryCheckpoint())
+    emulator.set_faults(unavailable=4, retry_after=0)  # more 503s than the client's 3 retries
+    stop = threading.Event()
+    handled: list[str] = []
+
+    def handler(entry: FeedEntry) -> None:
+        handled.append(entry.id)
+        if len(handled) == 3:
+            stop.set()
+
+    follower.run(handler, interval=0, stop=stop)
+    assert handled == emulator.entry_ids()[:3]
+
+
+def test_the_async_run_raises_what_needs_a_person(emulator: Emulator) -> None:
+    async def scenario() -> None:
+        async with async_client_for(emulator) as sdk:
+            follower = sdk.follow(checkpoint=MemoryCheckpoint(Cursor("urn:uuid:gone", None)))
+            await follower.run(lambda entry: None, interval=0)
+
+    with pytest.raises(CursorLostError):
+        anyio.run(scenario)

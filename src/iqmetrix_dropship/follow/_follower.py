@@ -32,7 +32,7 @@ logger = logging.getLogger("iqmetrix_dropship.follow")
 
 # Worth waiting out: the next poll may succeed. Anything else (a lost cursor, a hostile feed,
 # refused credentials) needs a person, so run() stops and raises it.
-_TRANSIENT = (APIConnectionError, ServerError, RateLimitError)
+TRANSIENT_ERRORS = (APIConnectionError, ServerError, RateLimitError)
 
 
 def open_checkpoint(checkpoint: CheckpointStore | str | os.PathLike[str]) -> CheckpointStore:
@@ -50,9 +50,15 @@ def _check_start(start: str) -> Start:
     return "earliest" if start == "earliest" else "latest"
 
 
+def _log_handler_failure(entry: FeedEntry) -> None:
+    logger.exception("the handler failed on entry %s; it will be delivered again", entry.id)
+
+
 @contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGINT / SIGTERM ask ``run`` to stop after the entry in hand (main thread only)."""
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGINT / SIGTERM set ``stop``: ``run`` ends after the entry in hand (main thread only).
+    A second signal acts as usual (Ctrl-C twice aborts at once: still safe, every entry is
+    committed whole)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -110,21 +116,25 @@ class FeedFollower:
         process gets SIGINT / SIGTERM; the entry in hand is finished and committed first.
 
         A handler that raises is logged and its entry delivered again at the next poll; a
-        transient API failure is logged and the poll retried after ``interval``.
+        transient API failure (no answer, 429, 5xx) is logged and the poll retried after
+        ``interval``. Anything else (``CursorLostError``, ``FeedParseError``, ``TokenError``, ...)
+        needs a person: it is raised.
         """
         stop = stop or threading.Event()
-        with _stop_on_signals(stop):
+        with stop_on_signals(stop):
             while not stop.is_set():
                 try:
                     for step in self._deliveries():
-                        handler(step.entry)
+                        try:
+                            handler(step.entry)
+                        except Exception:
+                            _log_handler_failure(step.entry)
+                            break  # the entry stays unhandled: delivered again at the next poll
                         self.checkpoint.advance(step.cursor, step.entry)
                         if stop.is_set():
                             return
-                except _TRANSIENT as error:
+                except TRANSIENT_ERRORS as error:
                     logger.warning("poll failed, retrying in %.0f s: %s", interval, error)
-                except Exception:
-                    logger.exception("the handler failed; the entry will be delivered again")
                 stop.wait(interval)
 
     def _deliveries(self) -> Iterator[Deliver]:
@@ -180,26 +190,42 @@ class AsyncFeedFollower:
         """As ``FeedFollower.run``; ``handler`` may be a coroutine function. Stops on ``stop``,
         on SIGINT / SIGTERM (main thread), or when cancelled."""
         stop = stop or anyio.Event()
+        failure: BaseException | None = None
         async with anyio.create_task_group() as group:
             if threading.current_thread() is threading.main_thread():
                 group.start_soon(_watch_signals, stop)
-            while not stop.is_set():
-                try:
-                    async with aclosing(self._deliveries()) as steps:
-                        async for step in steps:
+            try:
+                await self._poll_until(stop, handler, interval)
+            except Exception as error:  # raised below, as itself rather than in an ExceptionGroup
+                failure = error
+            group.cancel_scope.cancel()
+        if failure is not None:
+            raise failure
+
+    async def _poll_until(
+        self,
+        stop: anyio.Event,
+        handler: Callable[[FeedEntry], object] | Callable[[FeedEntry], Awaitable[object]],
+        interval: float,
+    ) -> None:
+        while not stop.is_set():
+            try:
+                async with aclosing(self._deliveries()) as steps:
+                    async for step in steps:
+                        try:
                             result = handler(step.entry)
                             if isinstance(result, Awaitable):
                                 await result
-                            self.checkpoint.advance(step.cursor, step.entry)
-                            if stop.is_set():
-                                break
-                except _TRANSIENT as error:
-                    logger.warning("poll failed, retrying in %.0f s: %s", interval, error)
-                except Exception:
-                    logger.exception("the handler failed; the entry will be delivered again")
-                with anyio.move_on_after(interval):
-                    await stop.wait()
-            group.cancel_scope.cancel()
+                        except Exception:
+                            _log_handler_failure(step.entry)
+                            break  # the entry stays unhandled: delivered again at the next poll
+                        self.checkpoint.advance(step.cursor, step.entry)
+                        if stop.is_set():
+                            return
+            except TRANSIENT_ERRORS as error:
+                logger.warning("poll failed, retrying in %.0f s: %s", interval, error)
+            with anyio.move_on_after(interval):
+                await stop.wait()
 
     async def _deliveries(self) -> AsyncGenerator[Deliver, None]:
         plan = poll_plan(self._client.config, self.checkpoint.load(), self.start)

@@ -1,0 +1,26 @@
+"""Options that several commands share, written once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["DbOption", "JsonOption", "OrderIdArgument"]
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table (for scripts).")]
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        help="The order ledger (SQLite file). Default: the profile's db, IQMETRIX_DB, or ./orders.db.",
+        dir_okay=False,
+        show_default=False,
+    ),
+]
+
+OrderIdArgument = Annotated[
+    str, typer.Argument(metavar="ORDER_ID", help="The dropship order id (a GUID).", show_default=False)
+]
