@@ -34,6 +34,7 @@ from .._session import Session, open_ledger
 
 __all__ = ["sync"]
 
+
 class Start(str, Enum):
     EARLIEST = "earliest"
     LATEST = "latest"
