@@ -19,7 +19,10 @@ from iqmetrix_dropship.feed import parse_feed, scan_entry_ids
 ATOM = "http://www.w3.org/2005/Atom"
 DROPSHIP = "urn:iQmetrix:dropship"
 CURRENT = (Path(__file__).parent / "fixtures" / "current_page.xml").read_bytes()
-HANG_GUARD = 1.0  # seconds
+HANG_GUARD = 1.0  # seconds: the bound for refusing a hostile body
+# Megabytes of valid prolog are read, not refused: linear work that a loaded CI machine may slow
+# past a second. A quadratic scan would take minutes; this bound still catches it.
+PROLOG_GUARD = 5.0
 
 PARSERS = [pytest.param(parse_feed, id="parse_feed"), pytest.param(scan_entry_ids, id="scan_entry_ids")]
 
@@ -200,7 +203,7 @@ def test_megabytes_of_blanks_before_the_root_are_read_in_time(parse: Callable[..
 
     started = time.perf_counter()
     parse(data)
-    assert time.perf_counter() - started < HANG_GUARD
+    assert time.perf_counter() - started < PROLOG_GUARD
 
 
 @pytest.mark.parametrize("parse", PARSERS)
@@ -209,7 +212,7 @@ def test_a_million_comments_before_the_root_are_read_in_time(parse: Callable[...
 
     started = time.perf_counter()
     parse(data)
-    assert time.perf_counter() - started < HANG_GUARD
+    assert time.perf_counter() - started < PROLOG_GUARD
 
 
 @pytest.mark.parametrize("parse", PARSERS)
