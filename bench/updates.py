@@ -65,11 +65,7 @@ async def bare_async(base_url: str, order_ids: list[str], concurrency: int) -> f
 
 
 async def sdk_async(base_url: str, order_ids: list[str], concurrency: int) -> float:
-    http = httpx.AsyncClient(limits=httpx.Limits(max_connections=concurrency))
-    async with (
-        http,
-        AsyncDropshipClient(**CREDENTIALS, base_url=base_url, accounts_url=base_url, http_client=http) as client,  # type: ignore[arg-type]
-    ):
+    async with AsyncDropshipClient(**CREDENTIALS, base_url=base_url, accounts_url=base_url) as client:  # type: ignore[arg-type]
         await client.authenticate()
         gate = asyncio.Semaphore(concurrency)
 

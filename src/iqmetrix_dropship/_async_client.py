@@ -188,7 +188,7 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
     async def _send(self, request: Request, timeout: Any = None, max_retries: int | None = None) -> Response:
         attempt_number = 0
         try:
-            async for attempt in AsyncRetrying(sleep=self._sleep, **self._retry_options(request, max_retries)):
+            async for attempt in AsyncRetrying(sleep=self._sleep, **self._retry_options(max_retries)):
                 with attempt:
                     attempt_number = attempt.retry_state.attempt_number
                     return await self._attempt(request, self._timeout(timeout))

@@ -62,6 +62,7 @@ class ClientBase(Generic[HttpClientT]):
             retry_policy=retry_policy,
             max_feed_bytes=max_feed_bytes,
         )
+        self._retry_options_by_count: dict[int, dict[str, Any]] = {}
         self._tokens = TokenCache(self._config, *_auth(client_id, client_secret, username, password, access_token))
         self._open_transport(http_client)
 
@@ -106,9 +107,12 @@ class ClientBase(Generic[HttpClientT]):
     def _timeout(self, timeout: Any) -> Any:
         return self._config.timeout if timeout is None else timeout
 
-    def _retry_options(self, request: Request, max_retries: int | None) -> dict[str, Any]:
+    def _retry_options(self, max_retries: int | None) -> dict[str, Any]:
         retries = self._config.max_retries if max_retries is None else max_retries
-        return tenacity_options(retries, self._config.retry_policy, f"{request.method} {request.url}")
+        options = self._retry_options_by_count.get(retries)
+        if options is None:
+            options = self._retry_options_by_count[retries] = tenacity_options(retries, self._config.retry_policy)
+        return options
 
     @staticmethod
     def _check(request: Request, response: Response) -> Response:

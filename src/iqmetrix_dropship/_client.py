@@ -185,7 +185,7 @@ class DropshipClient(ClientBase["httpx.Client"]):
     def _send(self, request: Request, timeout: Any = None, max_retries: int | None = None) -> Response:
         attempt_number = 0
         try:
-            for attempt in Retrying(sleep=self._sleep, **self._retry_options(request, max_retries)):
+            for attempt in Retrying(sleep=self._sleep, **self._retry_options(max_retries)):
                 with attempt:
                     attempt_number = attempt.retry_state.attempt_number
                     return self._attempt(request, self._timeout(timeout))

@@ -41,7 +41,8 @@ __all__ = [
 ]
 
 _FEED_HEADERS = {"Accept": "application/atom+xml"}
-_JSON_HEADERS = {"Accept": "application/json", "Content-Type": "application/json"}
+# Content-Type is set by the transport from the body (JSON here, a form for the token).
+_JSON_HEADERS = {"Accept": "application/json"}
 _BARE_PAGE_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 

@@ -130,10 +130,10 @@ def decide_for(error: BaseException | None, retries_taken: int, policy: RetryPol
     return RetryDecision(False, 0.0, "not a transport or API error")
 
 
-def tenacity_options(
-    max_retries: int, policy: RetryPolicy, describe: str, log: logging.Logger = logger
-) -> dict[str, Any]:
-    """Keyword arguments for ``tenacity.Retrying`` / ``AsyncRetrying`` that apply this policy."""
+def tenacity_options(max_retries: int, policy: RetryPolicy, log: logging.Logger = logger) -> dict[str, Any]:
+    """Keyword arguments for ``tenacity.Retrying`` / ``AsyncRetrying`` that apply this policy.
+
+    They hold no per-request state, so a client builds them once per ``max_retries``."""
 
     def retries_taken(state: RetryCallState) -> int:
         return state.attempt_number - 1
@@ -145,10 +145,12 @@ def tenacity_options(
         return decide_for(error_of(state), retries_taken(state), policy).wait
 
     def before_sleep(state: RetryCallState) -> None:
-        decision = decide_for(error_of(state), retries_taken(state), policy)
+        error = error_of(state)
+        decision = decide_for(error, retries_taken(state), policy)
         log.info(
-            "retrying %s in %.2f s (retry %d of %d): %s",
-            describe,
+            "retrying %s %s in %.2f s (retry %d of %d): %s",
+            getattr(error, "method", ""),
+            getattr(error, "url", ""),
             decision.wait,
             state.attempt_number,
             max_retries,

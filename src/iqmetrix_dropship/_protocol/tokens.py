@@ -44,7 +44,7 @@ __all__ = [
     "parse_token_response",
 ]
 
-_FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+_FORM_HEADERS = {"Accept": "application/json"}  # the form body sets its own Content-Type
 
 Grant = Literal["password", "refresh_token"]
 
