@@ -58,8 +58,9 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
     The same arguments and methods as ``DropshipClient``, as coroutines and async iterators.
     Share one client between tasks of one event loop; when the token must be refreshed,
     exactly one task refreshes it.
-    Every request method takes ``timeout=`` (seconds or ``httpx.Timeout``) and ``max_retries=``
-    to override the client's defaults for that call.
+    ``get_notifications``, ``get_archive``, ``update_order_status`` and ``update_item_status`` take
+    ``timeout=`` (seconds or ``httpx.Timeout``) and ``max_retries=`` to override the client's
+    defaults for that call (the timeout covers a token fetch the call needs, too).
     """
 
     # A seam for tests: a sleep that records instead of waiting.
@@ -125,10 +126,12 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
     def follow(
         self, checkpoint: CheckpointStore | str | os.PathLike[str], *, start: str = "earliest"
     ) -> AsyncFeedFollower:
-        """A follower that delivers every entry not yet handled, oldest first, exactly once.
+        """A follower that delivers every entry not yet handled, oldest first, none skipped.
 
-        ``checkpoint`` is a path (a SQLite file, created if need be), an ``OrderLedger``, or any
-        ``CheckpointStore``. On an empty checkpoint the first poll replays the whole feed
+        At least once: an entry whose handling did not finish (a crash, an exception) comes again;
+        one handled is never delivered again. Effects committed with the cursor (``OrderLedger``)
+        happen exactly once. ``checkpoint`` is a path (a SQLite file, created if need be), an
+        ``OrderLedger``, or any ``CheckpointStore``. On an empty checkpoint the first poll replays the whole feed
         (``start="earliest"``), or starts after the newest entry (``start="latest"``).
         """
         return AsyncFeedFollower(self, checkpoint, start=start)
@@ -198,18 +201,18 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     async def _attempt(self, request: Request, timeout: Any) -> Response:
-        token = await self._token() if request.authenticated else None
+        token = await self._token(timeout) if request.authenticated else None
         response = await self._transport.send(request, token, timeout)
         if response.status_code == 401 and token is not None and await self._token_refused(token):
             # The token was revoked or expired early: one fresh token, one replay.
-            response = await self._transport.send(request, await self._token(), timeout)
+            response = await self._transport.send(request, await self._token(timeout), timeout)
         return self._check(request, response)
 
     async def _token_refused(self, token: str) -> bool:
         async with self._token_lock:
             return self._tokens.invalidate(token)
 
-    async def _token(self) -> str:
+    async def _token(self, timeout: Any = None) -> str:
         while True:
             async with self._token_lock:
                 action = self._tokens.acquire(self._clock())
@@ -219,17 +222,20 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
             if isinstance(action, UseToken):
                 return action.token
             assert isinstance(action, FetchToken)
-            outcome = await self._fetch_token(action)  # outside the lock: others keep a usable token
-            async with self._token_lock:
-                try:
-                    self._tokens.finish(action, self._clock(), outcome)
-                finally:
-                    self._token_lock.notify_all()
+            outcome = await self._fetch_token(action, timeout)  # outside the lock: waiters wait on the condition
+            with anyio.CancelScope(shield=True):  # the cache must learn the outcome, even if cancelled
+                async with self._token_lock:
+                    try:
+                        fresh = self._tokens.finish(action, self._clock(), outcome)
+                    finally:
+                        self._token_lock.notify_all()
+            if fresh is not None:
+                return fresh  # use it at once, even if its life is shorter than the refresh window
 
-    async def _fetch_token(self, action: FetchToken) -> Response | BaseException:
+    async def _fetch_token(self, action: FetchToken, timeout: Any) -> Response | BaseException:
         # One attempt: a failure propagates to the caller's own retry loop.
         try:
-            response = await self._transport.send(action.request, None, self._config.timeout)
+            response = await self._transport.send(action.request, None, self._timeout(timeout))
             return self._check(action.request, response)
         except BaseException as error:  # handed to TokenCache.finish, which re-raises it
             return error

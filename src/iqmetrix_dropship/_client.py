@@ -58,8 +58,9 @@ class DropshipClient(ClientBase["httpx.Client"]):
 
     One client holds one connection pool and one token: create it once and share it. It is
     thread-safe; when the token must be refreshed, exactly one thread refreshes it.
-    Every request method takes ``timeout=`` (seconds or ``httpx.Timeout``) and ``max_retries=``
-    to override the client's defaults for that call.
+    ``get_notifications``, ``get_archive``, ``update_order_status`` and ``update_item_status`` take
+    ``timeout=`` (seconds or ``httpx.Timeout``) and ``max_retries=`` to override the client's
+    defaults for that call (the timeout covers a token fetch the call needs, too).
     """
 
     # A seam for tests: a sleep that records instead of waiting.
@@ -122,10 +123,12 @@ class DropshipClient(ClientBase["httpx.Client"]):
             yield from page.entries
 
     def follow(self, checkpoint: CheckpointStore | str | os.PathLike[str], *, start: str = "earliest") -> FeedFollower:
-        """A follower that delivers every entry not yet handled, oldest first, exactly once.
+        """A follower that delivers every entry not yet handled, oldest first, none skipped.
 
-        ``checkpoint`` is a path (a SQLite file, created if need be), an ``OrderLedger``, or any
-        ``CheckpointStore``. On an empty checkpoint the first poll replays the whole feed
+        At least once: an entry whose handling did not finish (a crash, an exception) comes again;
+        one handled is never delivered again. Effects committed with the cursor (``OrderLedger``)
+        happen exactly once. ``checkpoint`` is a path (a SQLite file, created if need be), an
+        ``OrderLedger``, or any ``CheckpointStore``. On an empty checkpoint the first poll replays the whole feed
         (``start="earliest"``), or starts after the newest entry (``start="latest"``).
         """
         return FeedFollower(self, checkpoint, start=start)
@@ -195,18 +198,18 @@ class DropshipClient(ClientBase["httpx.Client"]):
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     def _attempt(self, request: Request, timeout: Any) -> Response:
-        token = self._token() if request.authenticated else None
+        token = self._token(timeout) if request.authenticated else None
         response = self._transport.send(request, token, timeout)
         if response.status_code == 401 and token is not None and self._token_refused(token):
             # The token was revoked or expired early: one fresh token, one replay.
-            response = self._transport.send(request, self._token(), timeout)
+            response = self._transport.send(request, self._token(timeout), timeout)
         return self._check(request, response)
 
     def _token_refused(self, token: str) -> bool:
         with self._token_lock:
             return self._tokens.invalidate(token)
 
-    def _token(self) -> str:
+    def _token(self, timeout: Any = None) -> str:
         while True:
             with self._token_lock:
                 action = self._tokens.acquire(self._clock())
@@ -216,16 +219,18 @@ class DropshipClient(ClientBase["httpx.Client"]):
             if isinstance(action, UseToken):
                 return action.token
             assert isinstance(action, FetchToken)
-            outcome = self._fetch_token(action)  # outside the lock: others keep a usable token
+            outcome = self._fetch_token(action, timeout)  # outside the lock: waiters wait on the condition
             with self._token_lock:
                 try:
-                    self._tokens.finish(action, self._clock(), outcome)
+                    fresh = self._tokens.finish(action, self._clock(), outcome)
                 finally:
                     self._token_lock.notify_all()
+            if fresh is not None:
+                return fresh  # use it at once, even if its life is shorter than the refresh window
 
-    def _fetch_token(self, action: FetchToken) -> Response | BaseException:
+    def _fetch_token(self, action: FetchToken, timeout: Any) -> Response | BaseException:
         # One attempt: a failure propagates to the caller's own retry loop.
         try:
-            return self._check(action.request, self._transport.send(action.request, None, self._config.timeout))
+            return self._check(action.request, self._transport.send(action.request, None, self._timeout(timeout)))
         except BaseException as error:  # handed to TokenCache.finish, which re-raises it
             return error

@@ -132,7 +132,10 @@ def _response(http_request: httpx.Request, raw: httpx.Response, content: bytes) 
         kept: Mapping[str, str] = {
             k: v for k, v in raw.headers.items() if k.lower() not in ("content-encoding", "content-length")
         }
-        detached = httpx.Response(raw.status_code, headers=kept, content=content, request=http_request)
+        # Its request is a bare copy (method and URL): the real one carries the bearer token, or
+        # for the token endpoint the password and client secret in its body.
+        bare = httpx.Request(http_request.method, http_request.url)
+        detached = httpx.Response(raw.status_code, headers=kept, content=content, request=bare)
     return Response(raw.status_code, raw.headers, content, raw.reason_phrase, detached)
 
 

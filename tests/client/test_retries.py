@@ -198,9 +198,10 @@ def test_each_retry_is_logged(
     api.get(NOTIFICATIONS).side_effect = [httpx.Response(503), httpx.Response(502), httpx.Response(200, content=FEED)]
     with caplog.at_level(logging.INFO, logger="iqmetrix_dropship"):
         client.get_notifications()
-    retries = [r.getMessage() for r in caplog.records if r.getMessage().startswith("retrying")]
+    retries = [r.getMessage() for r in caplog.records if "; retry " in r.getMessage()]
     assert len(retries) == 2
-    assert "HTTP 503" in retries[0]
+    assert retries[0].startswith(f"GET {NOTIFICATIONS} failed (HTTP 503")
+    assert "retry 1 of 3" in retries[0]
     assert "HTTP 502" in retries[1]
 
 

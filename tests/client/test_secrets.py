@@ -100,3 +100,23 @@ def test_no_secret_in_any_error_or_log_line_across_a_bad_day(
         assert_clean("".join(traceback.format_exception(error)))
     for record in caplog.records:
         assert_clean(record.getMessage())
+
+
+def test_the_response_kept_on_an_error_carries_neither_the_form_nor_the_token(
+    api: respx.MockRouter, client: Any
+) -> None:
+    api.post(TOKEN_URL).respond(503, text="accounts down")
+    with pytest.raises(DropshipError) as caught:
+        client.get_notifications(max_retries=0)
+    response = getattr(caught.value, "response", None)
+    assert response is not None
+    assert response.request.content == b""
+    assert "authorization" not in {name.lower() for name in response.request.headers}
+    assert_clean(repr(vars(response.request)))
+
+    api.post(TOKEN_URL).respond(200, json=token_json(1))
+    api.get(NOTIFICATIONS).respond(500, text="boom")
+    with pytest.raises(DropshipError) as caught:
+        client.get_notifications(max_retries=0)
+    request = caught.value.response.request  # type: ignore[attr-defined]
+    assert "authorization" not in {name.lower() for name in request.headers}

@@ -7,6 +7,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 import respx
@@ -247,15 +248,73 @@ def test_sixteen_tasks_meeting_an_expired_token_cause_exactly_one_token_request(
     assert grants(api.routes[0]) == ["password", "refresh_token"]
 
 
-def test_refresh_early_window_lets_other_callers_keep_the_current_token() -> None:
+def _cache() -> TokenCache:
     config = ClientConfig.build(supplier_id=1, base_url=BASE, accounts_url=ACCOUNTS)
-    cache = TokenCache(config, Credentials("c", SecretStr("s"), "u", SecretStr("p")))
-    first = cache.acquire(0.0)
-    assert isinstance(first, FetchToken)
-    cache.finish(first, 0.0, Response(200, {}, b'{"access_token": "a1", "expires_in": 3600, "refresh_token": "r1"}'))
+    return TokenCache(config, Credentials("c", SecretStr("s"), "u", SecretStr("p")))
+
+
+def _granted(cache: TokenCache, now: float, body: bytes) -> str | None:
+    fetch = cache.acquire(now)
+    assert isinstance(fetch, FetchToken)
+    return cache.finish(fetch, now, Response(200, {}, body))
+
+
+def test_while_a_refresh_is_in_flight_nobody_starts_a_request_with_the_token_it_revokes() -> None:
+    cache = _cache()
+    assert _granted(cache, 0.0, b'{"access_token": "a1", "expires_in": 3600, "refresh_token": "r1"}') == "a1"
     assert cache.acquire(10.0) == UseToken("a1")  # fresh
     refresh = cache.acquire(3600 - 100)  # early window: this caller refreshes
     assert isinstance(refresh, FetchToken)
     assert refresh.grant == "refresh_token"
-    assert cache.acquire(3600 - 90) == UseToken("a1")  # another caller meanwhile: no wait
+    assert cache.acquire(3600 - 90) is WAIT  # the refresh will revoke a1 (traps.md 17): wait for a2
+    assert cache.finish(refresh, 3600 - 80, Response(200, {}, b'{"access_token": "a2", "expires_in": 3600}')) == "a2"
+    assert cache.acquire(3600 - 70) == UseToken("a2")
+
+
+def test_while_a_password_grant_is_in_flight_a_valid_token_stays_in_use() -> None:
+    cache = _cache()
+    _granted(cache, 0.0, b'{"access_token": "a1", "expires_in": 3600}')  # no refresh token
+    grant = cache.acquire(3600 - 100)
+    assert isinstance(grant, FetchToken)
+    assert grant.grant == "password"
+    assert cache.acquire(3600 - 90) == UseToken("a1")  # a password grant revokes nothing
     assert cache.acquire(3600 - 10) is WAIT  # within the margin: must wait
+
+
+@pytest.mark.parametrize("body", [b'{"access_token": "a1"}', b'{"access_token": "a1", "expires_in": 0}'])
+def test_a_token_without_a_lifetime_is_taken_for_the_documented_twelve_hours(body: bytes) -> None:
+    cache = _cache()
+    assert _granted(cache, 0.0, body) == "a1"
+    assert cache.acquire(43199 - 600) == UseToken("a1")
+
+
+def test_a_token_shorter_lived_than_the_refresh_window_is_used_not_refetched_in_a_loop(
+    api: respx.MockRouter, client: Any
+) -> None:
+    token = api.post(TOKEN_URL).respond(200, json={"access_token": "access-1", "expires_in": 1})
+    feed = api.get(NOTIFICATIONS).respond(200, content=FEED)
+    client.get_notifications()
+    assert token.call_count == 1
+    assert bearer(feed) == ["Bearer access-1"]
+
+
+def test_a_cancelled_token_fetch_does_not_block_the_next_caller(api: respx.MockRouter) -> None:
+    slow = anyio.Event()
+
+    async def stalled(request: httpx.Request) -> httpx.Response:
+        await slow.wait()  # never set: the caller gives up first
+        return httpx.Response(200, json=token_json(1))
+
+    async def scenario() -> str:
+        async with AsyncDropshipClient(supplier_id=60455, **CREDENTIALS, base_url=BASE, accounts_url=ACCOUNTS) as sdk:
+            route = api.post(TOKEN_URL)
+            route.side_effect = stalled
+            with anyio.move_on_after(0.05):
+                await sdk.authenticate()
+            route.side_effect = None
+            route.respond(200, json=token_json(2))
+            with anyio.fail_after(5):  # a deadlock would hang here
+                await sdk.authenticate()
+            return str(sdk._tokens.current.access_token.get_secret_value() if sdk._tokens.current else None)
+
+    assert anyio.run(scenario) == "access-2"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -302,3 +303,15 @@ def test_the_async_run_raises_what_needs_a_person(emulator: Emulator) -> None:
 
     with pytest.raises(CursorLostError):
         anyio.run(scenario)
+
+
+def test_a_follower_closes_the_checkpoint_it_opened_and_only_that(client: DropshipClient, tmp_path: Path) -> None:
+    with client.follow(checkpoint=tmp_path / "state.db") as follower:
+        list(follower.poll())
+    with pytest.raises(sqlite3.ProgrammingError):  # closed
+        follower.checkpoint.load()
+
+    mine = SQLiteCheckpoint(tmp_path / "mine.db")
+    with client.follow(checkpoint=mine) as follower:
+        list(follower.poll())
+    assert mine.load() is not None  # still open: it is the caller's

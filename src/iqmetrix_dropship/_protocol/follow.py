@@ -30,15 +30,27 @@ from typing import Any, Literal
 
 from .._exceptions import CursorLostError, FeedParseError
 from ..feed import PageScan
-from ..follow._checkpoint import Cursor
 from ..models import FeedEntry, FeedPage
 from .config import ClientConfig
 from .endpoints import archive_request, notifications_request
 from .http import Request
 
-__all__ = ["Deliver", "ReadPage", "SavePosition", "ScanPage", "Start", "poll_plan"]
+__all__ = ["Cursor", "Deliver", "ReadPage", "SavePosition", "ScanPage", "Start", "poll_plan"]
 
 Start = Literal["earliest", "latest"]
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The follower's place in the feed.
+
+    ``entry_id`` is the last entry handled, ``page_id`` the page it was on when handled.
+    ``Cursor(None, None)`` means "before the first entry": everything is still to come
+    (what ``start="latest"`` records on an empty feed).
+    """
+
+    entry_id: str | None
+    page_id: str | None
 
 
 @dataclass(frozen=True)
@@ -111,7 +123,8 @@ def _walk_back(config: ClientConfig, scan: PageScan, cursor: Cursor | None) -> G
 
 def _read_forward(config: ClientConfig, pages: list[str], target: str | None) -> Plan:
     passed = target is None
-    delivered: set[str] = set()  # ids of the last two pages read: a safety net against repeats
+    # A safety net against repeats: the previous page's ids, and those delivered from this one.
+    delivered: set[str] = set()
     for page_id in reversed(pages):
         page: FeedPage = yield ReadPage(archive_request(config, page_id))
         on_page: set[str] = set()

@@ -50,7 +50,9 @@ class Request:
 
 @dataclass(frozen=True)
 class Response:
-    """An answer as the driver received it. ``raw`` is the transport's own response object."""
+    """An answer as the driver received it. ``raw`` is, for a non-2xx answer, a readable copy of
+    the transport's response for ``APIError.response`` (its request stripped of headers and body);
+    ``None`` otherwise."""
 
     status_code: int
     headers: Mapping[str, str]

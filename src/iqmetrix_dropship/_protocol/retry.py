@@ -147,14 +147,15 @@ def tenacity_options(max_retries: int, policy: RetryPolicy, log: logging.Logger 
     def before_sleep(state: RetryCallState) -> None:
         error = error_of(state)
         decision = decide_for(error, retries_taken(state), policy)
+        # The error names the request that failed: the call itself, or the token fetch it needed.
         log.info(
-            "retrying %s %s in %.2f s (retry %d of %d): %s",
+            "%s %s failed (%s); retry %d of %d in %.2f s",
             getattr(error, "method", ""),
             getattr(error, "url", ""),
-            decision.wait,
+            decision.reason,
             state.attempt_number,
             max_retries,
-            decision.reason,
+            decision.wait,
         )
 
     return {

@@ -8,17 +8,21 @@ Its windows, measured back from the token's expiry (``expires_in`` from the acco
 window             when                                        what ``acquire`` answers
 =================  ==========================================  ==========================================
 fresh              more than ``refresh_early`` before expiry   use the token
-refresh early      within ``refresh_early`` of expiry          one caller refreshes; the others keep
-                                                               using the current token meanwhile
+refresh early      within ``refresh_early`` of expiry          one caller refreshes before the token
+                                                               lapses; the others wait for the new one
 must refresh       within ``margin`` of expiry, expired,       one caller fetches; the others wait
                    refused by the API (401), or none yet       for it (they have nothing to send)
 =================  ==========================================  ==========================================
 
 Why only one fetch at a time: exchanging a refresh token *revokes* the access token issued with
 it (authentication.md; traps.md 17), so two concurrent refreshes would leave one caller holding a
-revoked token and the other with a refresh token the server no longer honours. Why no lock across
-the network call: a slow accounts server would otherwise stall callers that hold a perfectly good
-token. A refused refresh (expired after 7 days, or revoked) falls back to the password grant.
+revoked token and the other with a refresh token the server no longer honours. For the same reason
+no caller starts a request with the old token while a refresh is in flight: it would be revoked
+under it. (A request already on the wire may still meet the revocation: its 401 is replayed once
+with the new token.) While a *password* grant is in flight, which revokes nothing, callers keep
+using a token that is still valid. No lock is held across the network call: waiting callers wait
+on the driver's condition, which the fetching caller notifies. A refused refresh (expired after
+7 days, or revoked) falls back to the password grant.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ __all__ = [
 _FORM_HEADERS = {"Accept": "application/json"}  # the form body sets its own Content-Type
 
 Grant = Literal["password", "refresh_token"]
+DEFAULT_EXPIRES_IN = 43199.0  # authentication.md: 12 hours
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,7 @@ def parse_token_response(response: Response, now: float) -> Token:
         data = json.loads(response.content)
         access = data["access_token"]
         # authentication.md: some sample code models expires_in as a string; accept both.
-        expires_in = float(data.get("expires_in", 0) or 0)
+        expires_in = float(data.get("expires_in") or 0)
         refresh = data.get("refresh_token")
     except (ValueError, TypeError, KeyError, AttributeError):
         raise TokenError(
@@ -115,7 +120,10 @@ def parse_token_response(response: Response, now: float) -> Token:
         ) from None
     if not isinstance(access, str) or not access or not math.isfinite(expires_in):
         raise TokenError("the accounts server answered without a usable token", status_code=response.status_code)
-    expires_in = max(expires_in, 0.0)
+    if expires_in <= 0:
+        # Missing or nonsensical: assume the documented 12 hours (authentication.md). If the token
+        # dies sooner, the API's 401 makes the client refresh and replay.
+        expires_in = DEFAULT_EXPIRES_IN
     return Token(
         access_token=SecretStr(access),
         refresh_token=SecretStr(refresh) if isinstance(refresh, str) and refresh else None,
@@ -126,7 +134,7 @@ def parse_token_response(response: Response, now: float) -> Token:
 
 @dataclass(frozen=True)
 class UseToken:
-    token: str
+    token: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -156,7 +164,7 @@ class TokenCache:
     static_token: SecretStr | None = None
     _token: Token | None = field(default=None, repr=False)
     _refresh_token: SecretStr | None = field(default=None, repr=False)
-    _fetching: bool = False
+    _fetching: Grant | None = None
 
     @property
     def current(self) -> Token | None:
@@ -173,28 +181,36 @@ class TokenCache:
         token = self._token
         if token is not None and now < token.expires_at - token.refresh_early:
             return UseToken(token.access_token.get_secret_value())
-        usable = token is not None and now < token.expires_at - token.margin
-        if self._fetching:
-            return UseToken(token.access_token.get_secret_value()) if usable and token else WAIT
+        if self._fetching is not None:
+            # A refresh revokes the current token: wait for its successor. A password grant
+            # revokes nothing: a still-valid token may go on being used meanwhile.
+            usable = token is not None and now < token.expires_at - token.margin
+            if usable and token is not None and self._fetching == "password":
+                return UseToken(token.access_token.get_secret_value())
+            return WAIT
         if self.credentials is None:  # pragma: no cover - static_token or credentials is required
             raise TokenError("no credentials to obtain a token with")
-        self._fetching = True
         if self._refresh_token is not None:
+            self._fetching = "refresh_token"
             return FetchToken(self.credentials.refresh_grant(self.config, self._refresh_token), "refresh_token")
+        self._fetching = "password"
         return FetchToken(self.credentials.password_grant(self.config), "password")
 
-    def finish(self, fetch: FetchToken, now: float, outcome: Response | BaseException) -> None:
-        """Record the outcome of a fetch. Raises the error, except a refused refresh: then the
-        refresh token is dropped and the next ``acquire`` asks for a password grant."""
-        self._fetching = False
+    def finish(self, fetch: FetchToken, now: float, outcome: Response | BaseException) -> str | None:
+        """Record the outcome of a fetch and return the new access token, for the fetching caller
+        to use at once (however short its life). Raises the error, except a refused refresh: then
+        the refresh token is dropped, ``None`` is returned, and the next ``acquire`` asks for a
+        password grant."""
+        self._fetching = None
         if isinstance(outcome, BaseException):
             if fetch.grant == "refresh_token" and isinstance(outcome, TokenError):
                 self._refresh_token = None
-                return
+                return None
             raise outcome
         token = parse_token_response(outcome, now)
         self._token = token
         self._refresh_token = token.refresh_token
+        return token.access_token.get_secret_value()
 
     def invalidate(self, access_token: str) -> bool:
         """The API refused ``access_token`` (401). Drop it if it is still the current token.

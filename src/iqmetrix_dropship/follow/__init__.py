@@ -1,4 +1,5 @@
-"""Following the feed: a durable cursor, and a follower that never misses and never repeats an entry."""
+"""Following the feed: a durable cursor, and a follower that never skips an entry and never delivers a
+handled one again (at least once; exactly once for what the checkpoint commits with the cursor)."""
 
 from ._checkpoint import CheckpointStore, Cursor, MemoryCheckpoint, SQLiteCheckpoint
 from ._follower import AsyncFeedFollower, FeedFollower

@@ -9,27 +9,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from .._protocol.follow import Cursor
 from ..models import FeedEntry
 
 __all__ = ["CheckpointStore", "Cursor", "MemoryCheckpoint", "SQLiteCheckpoint"]
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """The follower's place in the feed.
-
-    ``entry_id`` is the last entry handled, ``page_id`` the page it was on when handled.
-    ``Cursor(None, None)`` means "before the first entry": everything is still to come
-    (what ``start="latest"`` records on an empty feed).
-    """
-
-    entry_id: str | None
-    page_id: str | None
 
 
 @runtime_checkable

@@ -1,4 +1,4 @@
-"""The feed follower: every entry not yet handled, oldest first, exactly once across restarts.
+"""The feed follower: every entry not yet handled, oldest first, none skipped, across restarts.
 
 Both followers drive the same plan (``_protocol/follow.py``); they differ only in how they wait.
 """
@@ -12,7 +12,7 @@ import threading
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from contextlib import aclosing, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
@@ -78,7 +78,32 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-class FeedFollower:
+class _Follower:
+    """What both followers share: the checkpoint, where to start, and closing what they opened."""
+
+    def __init__(self, checkpoint: CheckpointStore | str | os.PathLike[str], start: str) -> None:
+        self._owns_checkpoint = isinstance(checkpoint, (str, os.PathLike))
+        self.checkpoint = open_checkpoint(checkpoint)
+        self.start = _check_start(start)
+
+    def close(self) -> None:
+        """Close the checkpoint store if the follower opened it from a path (a store you passed
+        in stays yours to close)."""
+        close = getattr(self.checkpoint, "close", None)
+        if self._owns_checkpoint and callable(close):
+            close()
+
+    def __enter__(self: _F) -> _F:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+_F = TypeVar("_F", bound=_Follower)
+
+
+class FeedFollower(_Follower):
     """Follows the feed for ``DropshipClient.follow``. Use from one thread at a time.
 
     ::
@@ -91,9 +116,8 @@ class FeedFollower:
     def __init__(
         self, client: DropshipClient, checkpoint: CheckpointStore | str | os.PathLike[str], *, start: str = "earliest"
     ) -> None:
+        super().__init__(checkpoint, start)
         self._client = client
-        self.checkpoint = open_checkpoint(checkpoint)
-        self.start = _check_start(start)
 
     def poll(self) -> Iterator[FeedEntry]:
         """Entries not yet handled, oldest first, across archive pages.
@@ -156,7 +180,7 @@ class FeedFollower:
                 yield step
 
 
-class AsyncFeedFollower:
+class AsyncFeedFollower(_Follower):
     """Follows the feed for ``AsyncDropshipClient.follow``; the async twin of ``FeedFollower``.
 
     The checkpoint store is called directly from the event loop: SQLite commits are local and short.
@@ -169,9 +193,8 @@ class AsyncFeedFollower:
         *,
         start: str = "earliest",
     ) -> None:
+        super().__init__(checkpoint, start)
         self._client = client
-        self.checkpoint = open_checkpoint(checkpoint)
-        self.start = _check_start(start)
 
     async def poll(self) -> AsyncGenerator[FeedEntry, None]:
         """As ``FeedFollower.poll``, as an async iterator."""
@@ -188,7 +211,8 @@ class AsyncFeedFollower:
         stop: anyio.Event | None = None,
     ) -> None:
         """As ``FeedFollower.run``; ``handler`` may be a coroutine function. Stops on ``stop``,
-        on SIGINT / SIGTERM (main thread), or when cancelled."""
+        on SIGINT / SIGTERM (main thread) after the entry in hand. Cancelled, it stops at once:
+        the entry in hand is not committed and comes again at the next poll."""
         stop = stop or anyio.Event()
         failure: BaseException | None = None
         async with anyio.create_task_group() as group:

@@ -217,7 +217,7 @@ def sync(
 ) -> None:
     """Follow the feed into the order ledger, then show a summary.
 
-    Applies every event not yet applied, oldest first, each exactly once, walking back through
+    Applies every event not yet applied, oldest first, each exactly once in the ledger, walking back through
     archive pages as far as needed. An interrupted sync loses nothing: the next one resumes.
     """
     session = Session.of(ctx)
