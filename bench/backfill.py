@@ -10,7 +10,8 @@ The emulator runs in its own process (its memory and CPU are not the client's), 
 - ``follower+ledger``: the same into an ``OrderLedger`` (each event applied with the cursor).
 
 Prints a table, then as its last line one JSON object of named figures.
-Usage: ``python bench/backfill.py [--events 100000] [--skip-ledger]``.
+Usage: ``python bench/backfill.py [--events 100000] [--skip-ledger] [--latency 0.02]``; with
+``--latency`` the emulator answers every request that much later, as a server across a WAN does.
 """
 
 from __future__ import annotations
@@ -98,9 +99,13 @@ def run_child(mode: str, base_url: str) -> dict[str, Any]:
     return result
 
 
-def start_emulator(events: int) -> tuple[subprocess.Popen[str], str]:
+def start_emulator(events: int, latency: float = 0.0) -> tuple[subprocess.Popen[str], str]:
+    command = [sys.executable, "-m", "iqmetrix_dropship.emulator", "--port", "0", "--events", str(events)]
+    command += ["--seed", "1"]
+    if latency:
+        command += ["--latency", str(latency)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "iqmetrix_dropship.emulator", "--port", "0", "--events", str(events), "--seed", "1"],
+        command,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -117,6 +122,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--skip-ledger", action="store_true")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds the emulator adds to every request, like a WAN"
+    )
     parser.add_argument("--child")
     parser.add_argument("--base-url")
     args = parser.parse_args()
@@ -124,7 +132,7 @@ def main() -> None:
         child(args.child, args.base_url)
         return
 
-    emulator, base_url = start_emulator(args.events)
+    emulator, base_url = start_emulator(args.events, args.latency)
     try:
         run_child("bare", base_url)  # warm the emulator's page cache: every mode then reads cached pages
         modes = ["bare", "follower+memory", "follower+sqlite"] + ([] if args.skip_ledger else ["follower+ledger"])
@@ -135,7 +143,10 @@ def main() -> None:
         emulator.wait(timeout=30)
 
     bare = results["bare"]["wall_s"]
-    print(f"backfill of {args.events:,} events ({results['bare']['pages']:,} pages, {results['bare']['mb']:.0f} MB)")
+    print(
+        f"backfill of {args.events:,} events ({results['bare']['pages']:,} pages, {results['bare']['mb']:.0f} MB)"
+        + (f", {args.latency * 1000:.0f} ms added to every request" if args.latency else "")
+    )
     print(f"{'mode':<18}{'wall s':>9}{'cpu s':>9}{'x bare':>9}{'peak RSS MB':>13}")
     for mode, result in results.items():
         print(
@@ -145,6 +156,7 @@ def main() -> None:
     follower = results["follower+memory"]
     figures = {
         "events": args.events,
+        "latency_s": args.latency,
         "pages": results["bare"]["pages"],
         "wall_vs_bare_gets": round(follower["wall_s"] / bare, 3),
         "peak_rss_mb": round(follower["peak_rss_mb"], 1),

@@ -18,6 +18,7 @@ from iqmetrix_dropship import (
     DropshipClient,
     FeedEntry,
     MemoryCheckpoint,
+    ServerError,
     SQLiteCheckpoint,
 )
 from iqmetrix_dropship.emulator import Emulator
@@ -34,6 +35,11 @@ def emulator() -> Emulator:
 def client(emulator: Emulator) -> Iterator[DropshipClient]:
     with client_for(emulator) as sdk:
         yield sdk
+
+
+def collect_into(seen: list[str], entries: Any) -> None:
+    for entry in entries:
+        seen.append(entry.id)
 
 
 def ids(entries: Any) -> list[str]:
@@ -315,3 +321,39 @@ def test_a_follower_closes_the_checkpoint_it_opened_and_only_that(client: Dropsh
     with client.follow(checkpoint=mine) as follower:
         list(follower.poll())
     assert mine.load() is not None  # still open: it is the caller's
+
+
+@pytest.mark.parametrize("read_ahead", [0, 1, 4, 16])
+def test_reading_ahead_delivers_the_same_entries_in_the_same_order(emulator: Emulator, read_ahead: int) -> None:
+    with client_for(emulator) as sdk:
+        follower = sdk.follow(checkpoint=MemoryCheckpoint())
+        follower.read_ahead = read_ahead
+        assert ids(follower.poll()) == emulator.entry_ids()
+
+
+def test_a_page_that_fails_while_read_ahead_raises_in_order_and_loses_nothing(emulator: Emulator) -> None:
+    inner = emulator.transport()
+    broken = emulator.page_ids()[3]
+    failing = True
+    reads_of_broken = 0
+
+    class OnePageDown(httpx.BaseTransport):
+        """Page 3 answers the walk back's scan, then fails when the forward read asks again."""
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            nonlocal reads_of_broken
+            if broken in request.url.path:
+                reads_of_broken += 1
+                if failing and reads_of_broken > 1:
+                    return httpx.Response(500, text="disk on fire")
+            return inner.handle_request(request)
+
+    seen: list[str] = []
+    with client_for(emulator, http_client=httpx.Client(transport=OnePageDown()), max_retries=0) as sdk:
+        follower = sdk.follow(checkpoint=MemoryCheckpoint())
+        with pytest.raises(ServerError):
+            collect_into(seen, follower.poll())
+        assert seen == emulator.entry_ids()[:150]  # pages 0-2, then page 3 failed
+        failing = False
+        seen += ids(follower.poll())
+    assert seen == emulator.entry_ids()

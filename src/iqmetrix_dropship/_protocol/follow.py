@@ -16,7 +16,8 @@ The driver loop (``follow/_follower.py``)::
     plan = poll_plan(config, cursor, start)
     step = next(plan)
     ScanPage(request)  -> send the request, answer plan.send(scan_entry_ids(body))
-    ReadPage(request)  -> send the request, answer plan.send(parse_feed(body))
+    ReadAhead(requests) -> optionally start fetching these pages ahead; answer plan.send(None)
+    ReadPage(request)  -> send the request (or take the page fetched ahead), answer plan.send(parse_feed(body))
     Deliver(entry, cursor) -> hand the entry to the consumer; once it is handled, commit the
                               cursor with it (store.advance) and answer plan.send(None)
     SavePosition(cursor)   -> store.save(cursor) (start="latest": nothing to deliver)
@@ -35,7 +36,7 @@ from .config import ClientConfig
 from .endpoints import archive_request, notifications_request
 from .http import Request
 
-__all__ = ["Cursor", "Deliver", "ReadPage", "SavePosition", "ScanPage", "Start", "poll_plan"]
+__all__ = ["Cursor", "Deliver", "ReadAhead", "ReadPage", "SavePosition", "ScanPage", "Start", "poll_plan"]
 
 Start = Literal["earliest", "latest"]
 
@@ -74,7 +75,16 @@ class SavePosition:
     cursor: Cursor
 
 
-Step = ScanPage | ReadPage | Deliver | SavePosition
+@dataclass(frozen=True)
+class ReadAhead:
+    """A hint, answered with ``None``: the pages the forward read will ask for, in order. A driver
+    may fetch a few of them ahead of their ``ReadPage`` (their order and content are known now),
+    so that the network wait overlaps the parse; or ignore it."""
+
+    requests: tuple[Request, ...]
+
+
+Step = ScanPage | ReadPage | ReadAhead | Deliver | SavePosition
 Plan = Generator[Step, Any, None]
 
 
@@ -125,6 +135,8 @@ def _read_forward(config: ClientConfig, pages: list[str], target: str | None) ->
     passed = target is None
     # A safety net against repeats: the previous page's ids, and those delivered from this one.
     delivered: set[str] = set()
+    if len(pages) > 1:
+        yield ReadAhead(tuple(archive_request(config, page_id) for page_id in reversed(pages)))
     for page_id in reversed(pages):
         page: FeedPage = yield ReadPage(archive_request(config, page_id))
         on_page: set[str] = set()
