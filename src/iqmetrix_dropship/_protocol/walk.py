@@ -42,6 +42,9 @@ class PageWalk:
         return archive_request(config, self._next)
 
     def receive(self, page: FeedPage) -> None:
+        # Only for loop detection: this walk follows links and never asks for a page by its own
+        # id, so a page without a self link still walks (the feed id stands in). The follower's
+        # walk (follow.py) must re-read pages by id, and refuses such a page.
         page_id = page.page_id or page.id
         if page_id in self._seen:
             raise FeedParseError(f"the feed's prev-archive links loop back to page {page_id}")
