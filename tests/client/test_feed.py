@@ -208,3 +208,38 @@ def test_a_non_xml_200_is_a_feed_parse_error(api: respx.MockRouter, client: Any)
     api.get(NOTIFICATIONS).respond(200, text="<html>captive portal</html>")
     with pytest.raises(FeedParseError):
         client.get_notifications()
+
+
+def test_closing_the_client_closes_only_a_connection_pool_it_created(api: respx.MockRouter) -> None:
+    mine = httpx.Client()
+    with DropshipClient(supplier_id=60455, **CREDENTIALS, base_url=BASE, accounts_url=ACCOUNTS, http_client=mine):
+        pass
+    assert not mine.is_closed  # the caller's, to close
+    mine.close()
+
+    with DropshipClient(supplier_id=60455, **CREDENTIALS, base_url=BASE, accounts_url=ACCOUNTS) as owned:
+        pool = owned._transport._client
+    assert pool.is_closed
+
+
+def test_async_closing_closes_only_a_connection_pool_it_created(api: respx.MockRouter) -> None:
+    async def scenario() -> tuple[bool, bool]:
+        mine = httpx.AsyncClient()
+        async with AsyncDropshipClient(
+            supplier_id=60455, **CREDENTIALS, base_url=BASE, accounts_url=ACCOUNTS, http_client=mine
+        ):
+            pass
+        kept = not mine.is_closed
+        await mine.aclose()
+        async with AsyncDropshipClient(supplier_id=60455, **CREDENTIALS, base_url=BASE, accounts_url=ACCOUNTS) as sdk:
+            pool = sdk._transport._client
+        return kept, pool.is_closed
+
+    assert anyio.run(scenario) == (True, True)
+
+
+def test_the_per_call_timeout_reaches_the_request(api: respx.MockRouter, client: Any) -> None:
+    route = api.get(NOTIFICATIONS).respond(200, content=page(page_ids(1)[0], []))
+    client.get_notifications(timeout=1.5)
+    timeouts = route.calls[0].request.extensions["timeout"]
+    assert timeouts == {"connect": 1.5, "read": 1.5, "write": 1.5, "pool": 1.5}
