@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -186,8 +185,8 @@ def test_a_sqlite_checkpoint_survives_a_restart(emulator: Emulator, client: Drop
     path = tmp_path / "state.db"
     before = ids(client.follow(checkpoint=path).poll())
     emulator.place_orders(4)
-    with client_for(emulator) as restarted:
-        after = ids(restarted.follow(checkpoint=SQLiteCheckpoint(path)).poll())
+    with client_for(emulator) as restarted, SQLiteCheckpoint(path) as checkpoint:
+        after = ids(restarted.follow(checkpoint=checkpoint).poll())
     assert before == emulator.entry_ids()[:-4]
     assert after == emulator.entry_ids()[-4:]
 
@@ -312,15 +311,18 @@ def test_the_async_run_raises_what_needs_a_person(emulator: Emulator) -> None:
 
 
 def test_a_follower_closes_the_checkpoint_it_opened_and_only_that(client: DropshipClient, tmp_path: Path) -> None:
-    with client.follow(checkpoint=tmp_path / "state.db") as follower:
-        list(follower.poll())
-    with pytest.raises(sqlite3.ProgrammingError):  # closed
-        follower.checkpoint.load()
+    follower = client.follow(checkpoint=tmp_path / "state.db")
+    list(follower.poll())
+    assert isinstance(follower.checkpoint, SQLiteCheckpoint)
+    assert not follower.checkpoint.is_open  # released when the poll ended
+    assert follower.checkpoint.load() is not None  # and opened again on demand
+    follower.close()
+    assert not follower.checkpoint.is_open
 
-    mine = SQLiteCheckpoint(tmp_path / "mine.db")
-    with client.follow(checkpoint=mine) as follower:
-        list(follower.poll())
-    assert mine.load() is not None  # still open: it is the caller's
+    with SQLiteCheckpoint(tmp_path / "mine.db") as mine:
+        with client.follow(checkpoint=mine) as follower:
+            list(follower.poll())
+        assert mine.is_open  # still open: it is the caller's
 
 
 @pytest.mark.parametrize("read_ahead", [0, 1, 4, 16])

@@ -83,26 +83,41 @@ def connect(path: str | Path) -> sqlite3.Connection:
 class SQLiteCheckpoint:
     """The cursor in a SQLite file (stdlib ``sqlite3``, WAL, one atomic commit per entry).
 
-    Several followers may share one file under different ``name``\\s. Thread-safe.
+    Several followers may share one file under different ``name``\\s. Thread-safe. ``close()``
+    releases the connection; the next call opens it again, so a follower that owns its checkpoint
+    can release it between polls.
     """
 
     def __init__(self, path: str | Path, *, name: str = "default") -> None:
         self.path = Path(path)
         self.name = name
         self._lock = threading.Lock()
-        self._db = connect(self.path)
-        self._db.execute(_SCHEMA)
+        self._db: sqlite3.Connection | None = None
+        with self._lock:
+            self._connection()  # a bad path fails here, not at the first commit
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
+            self._db = connect(self.path)
+            self._db.execute(_SCHEMA)
+        return self._db
+
+    @property
+    def is_open(self) -> bool:
+        return self._db is not None
 
     def load(self) -> Cursor | None:
         with self._lock:
-            row = self._db.execute(
-                "SELECT entry_id, page_id FROM dropship_cursor WHERE name = ?", (self.name,)
-            ).fetchone()
+            row = (
+                self._connection()
+                .execute("SELECT entry_id, page_id FROM dropship_cursor WHERE name = ?", (self.name,))
+                .fetchone()
+            )
         return None if row is None else Cursor(row[0], row[1])
 
     def save(self, cursor: Cursor) -> None:
         with self._lock:
-            self._db.execute(
+            self._connection().execute(
                 "INSERT INTO dropship_cursor (name, entry_id, page_id, updated_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET entry_id = excluded.entry_id, page_id = excluded.page_id, "
                 "updated_at = excluded.updated_at",
@@ -114,7 +129,15 @@ class SQLiteCheckpoint:
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def __enter__(self) -> SQLiteCheckpoint:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         return f"SQLiteCheckpoint({str(self.path)!r}, name={self.name!r})"

@@ -12,7 +12,7 @@ import threading
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import aclosing, contextmanager
+from contextlib import aclosing, closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -91,7 +91,8 @@ class _Follower:
 
     def close(self) -> None:
         """Close the checkpoint store if the follower opened it from a path (a store you passed
-        in stays yours to close)."""
+        in stays yours to close). Each poll also releases it when it ends: a follower made from
+        a path holds no open file between polls."""
         close = getattr(self.checkpoint, "close", None)
         if self._owns_checkpoint and callable(close):
             close()
@@ -177,7 +178,7 @@ class FeedFollower(_Follower):
     def _deliveries(self) -> Iterator[Deliver]:
         plan = poll_plan(self._client.config, self.checkpoint.load(), self.start)
         answer: Any = None
-        with _ReadAhead(self._client._send, window=self.read_ahead) as ahead:
+        with _ReadAhead(self._client._send, window=self.read_ahead) as ahead, closing(self):
             while True:
                 try:
                     step = plan.send(answer)
@@ -314,22 +315,23 @@ class AsyncFeedFollower(_Follower):
     async def _deliveries(self) -> AsyncGenerator[Deliver, None]:
         plan = poll_plan(self._client.config, self.checkpoint.load(), self.start)
         answer: Any = None
-        while True:
-            try:
-                step = plan.send(answer)
-            except StopIteration:
-                return
-            answer = None
-            if isinstance(step, ScanPage):
-                answer = read_scan(await self._client._send(step.request))
-            elif isinstance(step, ReadAhead):
-                pass  # sequential here; an async caller runs its own concurrency
-            elif isinstance(step, ReadPage):
-                answer = read_feed(await self._client._send(step.request))
-            elif isinstance(step, SavePosition):
-                self.checkpoint.save(step.cursor)
-            else:
-                yield step
+        with closing(self):
+            while True:
+                try:
+                    step = plan.send(answer)
+                except StopIteration:
+                    return
+                answer = None
+                if isinstance(step, ScanPage):
+                    answer = read_scan(await self._client._send(step.request))
+                elif isinstance(step, ReadAhead):
+                    pass  # sequential here; an async caller runs its own concurrency
+                elif isinstance(step, ReadPage):
+                    answer = read_feed(await self._client._send(step.request))
+                elif isinstance(step, SavePosition):
+                    self.checkpoint.save(step.cursor)
+                else:
+                    yield step
 
 
 async def _watch_signals(stop: anyio.Event) -> None:
