@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime
@@ -13,6 +14,7 @@ import anyio
 from tenacity import AsyncRetrying
 
 from ._base import ClientBase
+from ._protocol.deadline import Deadline
 from ._protocol.endpoints import (
     archive_request,
     item_status_request,
@@ -23,8 +25,9 @@ from ._protocol.endpoints import (
     read_order_echo,
 )
 from ._protocol.http import Request, Response
+from ._protocol.redact import scrub_chain
 from ._protocol.retry import note_retries
-from ._protocol.tokens import WAIT, FetchToken, UseToken
+from ._protocol.tokens import FetchFailed, FetchToken, UseToken, Wait
 from ._protocol.walk import PageWalk
 from ._transport import AsyncTransport
 from .follow import AsyncFeedFollower, CheckpointStore
@@ -92,7 +95,12 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
         nothing is checked and ``None`` is returned. The token itself is never returned.
         """
         if self._tokens.can_refresh:
-            await self._token()
+            deadline = self._deadline(None)
+            try:
+                await self._token(self._timeout(None), deadline)
+            except BaseException as error:
+                scrub_chain(error)
+                raise
         return self._token_expiry()
 
     # -- the feed --------------------------------------------------------------------------
@@ -189,40 +197,49 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
     # -- the I/O: one retry loop, one 401 replay, one token fetch at a time -------------------
 
     async def _send(self, request: Request, timeout: Any = None, max_retries: int | None = None) -> Response:
+        deadline = self._deadline(timeout)
+        timeout = self._timeout(timeout)
         attempt_number = 0
         try:
-            async for attempt in AsyncRetrying(sleep=self._sleep, **self._retry_options(max_retries)):
+            async for attempt in AsyncRetrying(sleep=self._sleep, **self._retrying(max_retries, deadline)):
                 with attempt:
                     attempt_number = attempt.retry_state.attempt_number
-                    return await self._attempt(request, self._timeout(timeout))
+                    return await self._attempt(request, timeout, deadline)
         except BaseException as error:
             note_retries(error, attempt_number)
+            scrub_chain(error)
             raise
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
-    async def _attempt(self, request: Request, timeout: Any) -> Response:
-        token = await self._token(timeout) if request.authenticated else None
-        response = await self._transport.send(request, token, timeout)
+    async def _attempt(self, request: Request, timeout: Any, deadline: Deadline) -> Response:
+        token = await self._token(timeout, deadline) if request.authenticated else None
+        response = await self._transport.send(request, token, timeout, deadline)
         if response.status_code == 401 and token is not None and await self._token_refused(token):
             # The token was revoked or expired early: one fresh token, one replay.
-            response = await self._transport.send(request, await self._token(timeout), timeout)
+            response = await self._transport.send(request, await self._token(timeout, deadline), timeout, deadline)
         return self._check(request, response)
 
     async def _token_refused(self, token: str) -> bool:
         async with self._token_lock:
             return self._tokens.invalidate(token)
 
-    async def _token(self, timeout: Any = None) -> str:
+    async def _token(self, timeout: Any, deadline: Deadline) -> str:
         while True:
             async with self._token_lock:
                 action = self._tokens.acquire(self._clock())
-                while action is WAIT:
-                    await self._token_lock.wait()
-                    action = self._tokens.acquire(self._clock())
+                while isinstance(action, Wait):
+                    # Another task fetches the token: wait for it, until this call's deadline.
+                    remaining = deadline.remaining()
+                    with anyio.move_on_after(math.inf if remaining is None else remaining):
+                        await self._token_lock.wait()
+                    if deadline.expired:
+                        raise deadline.error(what="waiting for the token another call is fetching")
+                    action = self._tokens.acquire(self._clock(), waited=action)
             if isinstance(action, UseToken):
                 return action.token
-            assert isinstance(action, FetchToken)
-            outcome = await self._fetch_token(action, timeout)  # outside the lock: waiters wait on the condition
+            if isinstance(action, FetchFailed):
+                raise action.error  # the fetch this call waited for failed: so does this call
+            outcome = await self._fetch_token(action, timeout, deadline)  # outside the lock: waiters wait on it
             with anyio.CancelScope(shield=True):  # the cache must learn the outcome, even if cancelled
                 async with self._token_lock:
                     try:
@@ -232,10 +249,10 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
             if fresh is not None:
                 return fresh  # use it at once, even if its life is shorter than the refresh window
 
-    async def _fetch_token(self, action: FetchToken, timeout: Any) -> Response | BaseException:
+    async def _fetch_token(self, action: FetchToken, timeout: Any, deadline: Deadline) -> Response | BaseException:
         # One attempt: a failure propagates to the caller's own retry loop.
         try:
-            response = await self._transport.send(action.request, None, self._timeout(timeout))
+            response = await self._transport.send(action.request, None, timeout, deadline)
             return self._check(action.request, response)
         except BaseException as error:  # handed to TokenCache.finish, which re-raises it
-            return error
+            return scrub_chain(error)

@@ -18,12 +18,14 @@ from ._protocol.config import (
     DEFAULT_TIMEOUT,
     ClientConfig,
     Environment,
+    check_timeout,
     settings_from_env,
 )
+from ._protocol.deadline import Deadline, total_seconds
 from ._protocol.http import Request, Response
 from ._protocol.responses import error_for
-from ._protocol.retry import RetryPolicy, tenacity_options
-from ._protocol.tokens import Credentials, TokenCache
+from ._protocol.retry import RetryPolicy, stop_at_deadline, tenacity_options
+from ._protocol.tokens import Credentials, TokenCache, check_credential
 from .feed import DEFAULT_MAX_FEED_BYTES
 
 HttpClientT = TypeVar("HttpClientT")
@@ -105,7 +107,7 @@ class ClientBase(Generic[HttpClientT]):
     # -- shared by both drivers ------------------------------------------------------------
 
     def _timeout(self, timeout: Any) -> Any:
-        return self._config.timeout if timeout is None else timeout
+        return self._config.timeout if timeout is None else check_timeout(timeout)
 
     def _retry_options(self, max_retries: int | None) -> dict[str, Any]:
         retries = self._config.max_retries if max_retries is None else max_retries
@@ -114,10 +116,19 @@ class ClientBase(Generic[HttpClientT]):
             options = self._retry_options_by_count[retries] = tenacity_options(retries, self._config.retry_policy)
         return options
 
-    @staticmethod
-    def _check(request: Request, response: Response) -> Response:
+    def _deadline(self, timeout: Any) -> Deadline:
+        """The end of a call's time budget (``_protocol/deadline.py``)."""
+        return Deadline.after(total_seconds(self._timeout(timeout)))
+
+    def _retrying(self, max_retries: int | None, deadline: Deadline) -> dict[str, Any]:
+        """tenacity's options for one call: the client's policy, stopped by the call's deadline."""
+        options = self._retry_options(max_retries)
+        return {**options, "stop": options["stop"] | stop_at_deadline(deadline, self._config.retry_policy)}
+
+    def _check(self, request: Request, response: Response) -> Response:
         if not response.ok:
-            raise error_for(request, response)
+            # Built outside of any except block, and redacted of every secret the client knows.
+            raise error_for(request, response, self._tokens.secrets())
         return response
 
 
@@ -128,8 +139,10 @@ def _auth(
     password: str | None,
     access_token: str | None,
 ) -> tuple[Credentials | None, SecretStr | None]:
-    if access_token:
-        return None, SecretStr(access_token)
+    if access_token is not None and access_token != "":
+        if not isinstance(access_token, str):
+            raise ConfigurationError(f"access_token must be a string, not {type(access_token).__name__}")
+        return None, SecretStr(access_token)  # checked by the TokenCache, once
     given = {
         "client_id": client_id,
         "client_secret": client_secret,
@@ -141,4 +154,13 @@ def _auth(
         raise ConfigurationError(
             f"missing {', '.join(missing)}: pass all four credentials, or access_token for a token you hold"
         )
-    return Credentials(str(client_id), SecretStr(str(client_secret)), str(username), SecretStr(str(password))), None
+    checked = {name: check_credential(name, value) for name, value in given.items()}
+    return (
+        Credentials(
+            checked["client_id"],
+            SecretStr(checked["client_secret"]),
+            checked["username"],
+            SecretStr(checked["password"]),
+        ),
+        None,
+    )

@@ -14,6 +14,7 @@ from uuid import UUID
 from tenacity import Retrying
 
 from ._base import ClientBase
+from ._protocol.deadline import Deadline
 from ._protocol.endpoints import (
     archive_request,
     item_status_request,
@@ -24,8 +25,9 @@ from ._protocol.endpoints import (
     read_order_echo,
 )
 from ._protocol.http import Request, Response
+from ._protocol.redact import scrub_chain
 from ._protocol.retry import note_retries
-from ._protocol.tokens import WAIT, FetchToken, UseToken
+from ._protocol.tokens import FetchFailed, FetchToken, UseToken, Wait
 from ._protocol.walk import PageWalk
 from ._transport import SyncTransport
 from .follow import CheckpointStore, FeedFollower
@@ -92,7 +94,12 @@ class DropshipClient(ClientBase["httpx.Client"]):
         nothing is checked and ``None`` is returned. The token itself is never returned.
         """
         if self._tokens.can_refresh:
-            self._token()
+            deadline = self._deadline(None)
+            try:
+                self._token(self._timeout(None), deadline)
+            except BaseException as error:
+                scrub_chain(error)
+                raise
         return self._token_expiry()
 
     # -- the feed --------------------------------------------------------------------------
@@ -186,40 +193,47 @@ class DropshipClient(ClientBase["httpx.Client"]):
     # -- the I/O: one retry loop, one 401 replay, one token fetch at a time -------------------
 
     def _send(self, request: Request, timeout: Any = None, max_retries: int | None = None) -> Response:
+        deadline = self._deadline(timeout)
+        timeout = self._timeout(timeout)
         attempt_number = 0
         try:
-            for attempt in Retrying(sleep=self._sleep, **self._retry_options(max_retries)):
+            for attempt in Retrying(sleep=self._sleep, **self._retrying(max_retries, deadline)):
                 with attempt:
                     attempt_number = attempt.retry_state.attempt_number
-                    return self._attempt(request, self._timeout(timeout))
+                    return self._attempt(request, timeout, deadline)
         except BaseException as error:
             note_retries(error, attempt_number)
+            scrub_chain(error)
             raise
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
-    def _attempt(self, request: Request, timeout: Any) -> Response:
-        token = self._token(timeout) if request.authenticated else None
-        response = self._transport.send(request, token, timeout)
+    def _attempt(self, request: Request, timeout: Any, deadline: Deadline) -> Response:
+        token = self._token(timeout, deadline) if request.authenticated else None
+        response = self._transport.send(request, token, timeout, deadline)
         if response.status_code == 401 and token is not None and self._token_refused(token):
             # The token was revoked or expired early: one fresh token, one replay.
-            response = self._transport.send(request, self._token(timeout), timeout)
+            response = self._transport.send(request, self._token(timeout, deadline), timeout, deadline)
         return self._check(request, response)
 
     def _token_refused(self, token: str) -> bool:
         with self._token_lock:
             return self._tokens.invalidate(token)
 
-    def _token(self, timeout: Any = None) -> str:
+    def _token(self, timeout: Any, deadline: Deadline) -> str:
         while True:
             with self._token_lock:
                 action = self._tokens.acquire(self._clock())
-                while action is WAIT:
-                    self._token_lock.wait()
-                    action = self._tokens.acquire(self._clock())
+                while isinstance(action, Wait):
+                    # Another call fetches the token: wait for it, until this call's deadline.
+                    if deadline.expired:
+                        raise deadline.error(what="waiting for the token another call is fetching")
+                    self._token_lock.wait(deadline.remaining())
+                    action = self._tokens.acquire(self._clock(), waited=action)
             if isinstance(action, UseToken):
                 return action.token
-            assert isinstance(action, FetchToken)
-            outcome = self._fetch_token(action, timeout)  # outside the lock: waiters wait on the condition
+            if isinstance(action, FetchFailed):
+                raise action.error  # the fetch this call waited for failed: so does this call
+            outcome = self._fetch_token(action, timeout, deadline)  # outside the lock: waiters wait on it
             with self._token_lock:
                 try:
                     fresh = self._tokens.finish(action, self._clock(), outcome)
@@ -228,9 +242,9 @@ class DropshipClient(ClientBase["httpx.Client"]):
             if fresh is not None:
                 return fresh  # use it at once, even if its life is shorter than the refresh window
 
-    def _fetch_token(self, action: FetchToken, timeout: Any) -> Response | BaseException:
+    def _fetch_token(self, action: FetchToken, timeout: Any, deadline: Deadline) -> Response | BaseException:
         # One attempt: a failure propagates to the caller's own retry loop.
         try:
-            return self._check(action.request, self._transport.send(action.request, None, self._timeout(timeout)))
+            return self._check(action.request, self._transport.send(action.request, None, timeout, deadline))
         except BaseException as error:  # handed to TokenCache.finish, which re-raises it
-            return error
+            return scrub_chain(error)

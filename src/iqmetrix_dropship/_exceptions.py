@@ -16,10 +16,12 @@ The tree (all importable from ``iqmetrix_dropship``)::
     │   └── ServerError           5xx
     ├── FeedParseError                             a feed page that is not well-formed Atom, or hostile
     ├── CursorLostError                            the follower's cursor names an entry the feed lost
-    └── LedgerSchemaError                          an order ledger file from a newer version (ledger/)
+    └── CheckpointError                            a checkpoint or ledger file that cannot be used as one
+        └── LedgerSchemaError                      an order ledger from a newer version, or not a ledger (ledger/)
 
 No message built here ever contains a password, client secret or token: errors are made from
-status codes, URLs (which carry no secrets) and the server's own message.
+status codes, URLs (which carry no secrets) and the server's own message, from which the secrets
+the client knows are redacted (``_protocol/redact.py``). Quoted input is cut to a short preview.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "CheckpointError",
     "ConfigurationError",
     "CursorLostError",
     "DropshipError",
@@ -194,3 +197,23 @@ class CursorLostError(DropshipError):
         super().__init__(message)
         self.entry_id = entry_id
         self.page_id = page_id
+
+
+class CheckpointError(DropshipError):
+    """A checkpoint store (or order ledger) cannot be used: the file is not a SQLite database, is
+    truncated, holds a table of another layout, or is an ``OrderLedger`` file opened as a plain
+    checkpoint (whose cursor would then move without the ledger applying the events).
+
+    Raised when the store is opened, before anything is delivered; the file is left as it was.
+    ``path`` is the file, ``reason`` what is wrong with it (the message without the path).
+    """
+
+    def __init__(self, message: str, *, path: object = None, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.path = None if path is None else str(path)
+        self.reason = message if reason is None else reason
+
+    @classmethod
+    def of(cls, path: object, reason: str) -> CheckpointError:
+        """``path: reason``, both kept as attributes."""
+        return cls(f"{path}: {reason}", path=path, reason=reason)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import httpx
+import pytest
 
-from .conftest import Cli, closed_port
+from iqmetrix_dropship.emulator import EmulatorServer
+
+from .conftest import Cli, Switchboard, closed_port
 
 
 def test_login_accepts_the_credentials_and_shows_when_the_token_expires(cli: Cli) -> None:
@@ -150,3 +156,50 @@ def test_login_with_a_token_you_hold_checks_it_with_the_feed(cli: Cli) -> None:
 def test_login_with_a_token_the_api_refuses_exits_3(cli: Cli) -> None:
     result = cli("login", code=3, env={"IQMETRIX_ACCESS_TOKEN": "not-a-token"})
     assert result.stderr.startswith("error: the API refused the token: HTTP 401")
+
+
+def _lifetime_rewritten(inner: Any, expires_in: object) -> Any:
+    """The emulator's app, its token answers carrying ``expires_in`` as given."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope["path"].endswith("/oauth2/token"):
+            await inner(scope, receive, send)
+            return
+        start: dict[str, Any] = {}
+        body = bytearray()
+
+        async def capture(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            else:
+                body.extend(message.get("body", b""))
+
+        await inner(scope, receive, capture)
+        data = json.loads(body)
+        data["expires_in"] = expires_in
+        rewritten = json.dumps(data).encode()
+        headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+        await send({**start, "headers": [*headers, (b"content-length", str(len(rewritten)).encode())]})
+        await send({"type": "http.response.body", "body": rewritten})
+
+    return app
+
+
+@pytest.mark.parametrize("expires_in", [2**63 - 1, 1e12])
+def test_login_with_an_absurd_token_lifetime_succeeds_with_a_clamped_expiry(
+    cli: Cli, switchboard: tuple[Switchboard, EmulatorServer], expires_in: object
+) -> None:
+    board = switchboard[0]
+    board.app = _lifetime_rewritten(board.app, expires_in)
+    data = cli.json("login")  # before: exit 1, "unexpected OverflowError"
+    expires = datetime.fromisoformat(data["token_expires_at"])
+    assert expires - datetime.now(timezone.utc) <= timedelta(days=7, minutes=1)
+
+
+@pytest.mark.parametrize("expires_in", [-60, "soon"])
+def test_login_with_a_negative_or_non_numeric_token_lifetime_exits_3(
+    cli: Cli, switchboard: tuple[Switchboard, EmulatorServer], expires_in: object
+) -> None:
+    board = switchboard[0]
+    board.app = _lifetime_rewritten(board.app, expires_in)
+    assert "expires_in" in cli("login", code=3).stderr

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
 from iqmetrix_dropship import OrderLedger
 
 from .conftest import Cli, closed_port
@@ -73,3 +76,14 @@ def test_sync_with_refused_credentials_exits_3(cli: Cli) -> None:
 def test_watch_needs_a_positive_interval(cli: Cli) -> None:
     result = cli("sync", "--watch", "--interval", "0", code=2)
     assert "--interval" in result.output
+
+
+def test_sync_creates_the_ledger_readable_by_its_owner_only(cli: Cli) -> None:
+    previous = os.umask(0o022)  # the usual umask, under which a plain create is 0644
+    try:
+        cli("sync")
+    finally:
+        os.umask(previous)
+    made = sorted(path for path in cli.cwd.iterdir() if path.name.startswith("orders.db"))
+    assert made, "sync made no ledger"
+    assert {path.name: stat.S_IMODE(path.stat().st_mode) for path in made} == {path.name: 0o600 for path in made}

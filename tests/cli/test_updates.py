@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import pytest
+
 from iqmetrix_dropship import OrderLedger
 
 from .conftest import Cli
@@ -118,3 +120,28 @@ def test_item_status_unknown_status_exits_2_and_sends_nothing(cli: Cli) -> None:
 def test_item_status_quantity_must_be_positive(cli: Cli) -> None:
     cli("item-status", cli.emulator.order_ids()[0], "--sku", "X", "--status", "Ordered", "--quantity", "0", code=2)
     assert cli.updates_sent() == []
+
+
+@pytest.mark.parametrize(("tracking", "carrier"), [("   ", "UPS"), ("1Z999", "\t\xa0"), ("\u200b", "UPS")])
+def test_ship_with_a_blank_tracking_number_or_carrier_exits_2_and_sends_nothing(
+    cli: Cli, tracking: str, carrier: str
+) -> None:
+    order_id = cli.pending_order()
+    result = cli("ship", order_id, "--tracking", tracking, "--carrier", carrier, code=2)
+    assert "Shipped needs --tracking and --carrier" in result.stderr
+    assert cli.updates_sent() == []
+
+
+def test_item_status_shipped_with_a_blank_tracking_number_exits_2_and_sends_nothing(cli: Cli) -> None:
+    order_id = cli.pending_order()
+    args = ("item-status", order_id, "--sku", "X", "--status", "Shipped", "--tracking", " ", "--carrier", "UPS")
+    cli(*args, code=2)
+    assert cli.updates_sent() == []
+
+
+def test_a_bad_request_shows_the_reason_the_server_gave(cli: Cli) -> None:
+    order_id = cli.pending_order()
+    result = cli("item-status", order_id, "--sku", "NOT-IN-THIS-ORDER", "--status", "BackOrdered", code=1)
+    # before: only "The request is invalid", with the server's ModelState reason hidden
+    assert "The request is invalid" in result.stderr
+    assert "'NOT-IN-THIS-ORDER' is not an item of this order" in result.stderr

@@ -103,3 +103,26 @@ def test_every_error_is_a_dropship_error(api: respx.MockRouter, client: Any) -> 
     api.get(NOTIFICATIONS).respond(500, text="boom")
     with pytest.raises(DropshipError):
         client.get_notifications(max_retries=0)
+
+
+def test_a_bad_request_says_the_reasons_the_server_gave_in_model_state(api: respx.MockRouter, client: Any) -> None:
+    api.put(UPDATE_URL).respond(
+        400,
+        json={
+            "Message": "The request is invalid.",
+            "ModelState": {"update.ItemInformation[0].Sku": ["Sku 'X1' is not an item of this order."]},
+        },
+    )
+    with pytest.raises(BadRequestError) as caught:
+        client.update_order_status(ORDER_ID, "Cancelled")
+    assert caught.value.message == (
+        "The request is invalid: ItemInformation[0].Sku: Sku 'X1' is not an item of this order."
+    )
+
+
+def test_an_error_over_the_size_limit_keeps_its_class_and_status(api: respx.MockRouter, client: Any) -> None:
+    api.put(UPDATE_URL).respond(503, text="<html>" + "busy " * 400_000 + "</html>")  # 2 MB, over the 1 MiB cap
+    with pytest.raises(ServerError) as caught:
+        client.update_order_status(ORDER_ID, "Cancelled", max_retries=0)
+    assert caught.value.status_code == 503
+    assert len(str(caught.value)) < 1_000

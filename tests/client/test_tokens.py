@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import anyio
@@ -16,7 +18,7 @@ from pydantic import SecretStr
 from iqmetrix_dropship import AsyncDropshipClient, AuthenticationError, DropshipClient, TokenError
 from iqmetrix_dropship._protocol.config import ClientConfig
 from iqmetrix_dropship._protocol.http import Response
-from iqmetrix_dropship._protocol.tokens import WAIT, Credentials, FetchToken, TokenCache, UseToken
+from iqmetrix_dropship._protocol.tokens import Credentials, FetchToken, TokenCache, UseToken, Wait
 
 from .conftest import ACCOUNTS, BASE, CREDENTIALS, NOTIFICATIONS, TOKEN_URL, form_of, token_json
 from .feeds import page
@@ -173,10 +175,10 @@ def _count_waits(cache: TokenCache, target: int) -> threading.Event:
     waits = 0
     acquire = cache.acquire
 
-    def counting(now: float) -> Any:
+    def counting(now: float, waited: Wait | None = None) -> Any:
         nonlocal waits
-        action = acquire(now)
-        if action is WAIT:
+        action = acquire(now, waited)
+        if isinstance(action, Wait):
             waits += 1
             if waits >= target:
                 reached.set()
@@ -266,7 +268,7 @@ def test_while_a_refresh_is_in_flight_nobody_starts_a_request_with_the_token_it_
     refresh = cache.acquire(3600 - 100)  # early window: this caller refreshes
     assert isinstance(refresh, FetchToken)
     assert refresh.grant == "refresh_token"
-    assert cache.acquire(3600 - 90) is WAIT  # the refresh will revoke a1 (traps.md 17): wait for a2
+    assert isinstance(cache.acquire(3600 - 90), Wait)  # the refresh will revoke a1 (traps.md 17): wait for a2
     assert cache.finish(refresh, 3600 - 80, Response(200, {}, b'{"access_token": "a2", "expires_in": 3600}')) == "a2"
     assert cache.acquire(3600 - 70) == UseToken("a2")
 
@@ -278,7 +280,7 @@ def test_while_a_password_grant_is_in_flight_a_valid_token_stays_in_use() -> Non
     assert isinstance(grant, FetchToken)
     assert grant.grant == "password"
     assert cache.acquire(3600 - 90) == UseToken("a1")  # a password grant revokes nothing
-    assert cache.acquire(3600 - 10) is WAIT  # within the margin: must wait
+    assert isinstance(cache.acquire(3600 - 10), Wait)  # within the margin: must wait
 
 
 @pytest.mark.parametrize("body", [b'{"access_token": "a1"}', b'{"access_token": "a1", "expires_in": 0}'])
@@ -318,3 +320,43 @@ def test_a_cancelled_token_fetch_does_not_block_the_next_caller(api: respx.MockR
             return str(sdk._tokens.current.access_token.get_secret_value() if sdk._tokens.current else None)
 
     assert anyio.run(scenario) == "access-2"
+
+
+@pytest.mark.parametrize("expires_in", [2**63 - 1, 1e12, 10**400, "1e400", float("inf")])
+def test_an_absurd_token_lifetime_is_clamped_to_a_week(api: respx.MockRouter, client: Any, expires_in: Any) -> None:
+    api.post(TOKEN_URL).respond(200, content=json.dumps({"access_token": "access-1", "expires_in": expires_in}))
+    expiry = client.authenticate()
+    assert expiry is not None
+    assert expiry - datetime.now(timezone.utc) <= timedelta(days=7, minutes=1)
+
+
+@pytest.mark.parametrize("expires_in", [-1, -3600, "abc", "12 hours", True, float("nan"), [3600], {"s": 1}])
+def test_a_negative_or_non_numeric_token_lifetime_is_a_token_error(
+    api: respx.MockRouter, client: Any, expires_in: Any
+) -> None:
+    api.post(TOKEN_URL).respond(200, content=json.dumps({"access_token": "access-1", "expires_in": expires_in}))
+    with pytest.raises(TokenError, match="expires_in"):
+        client.authenticate()
+
+
+def test_waiters_for_a_refused_token_share_the_refusal_instead_of_asking_again(api: respx.MockRouter) -> None:
+    """Eight threads meet no token; the one fetch is refused: all eight get a TokenError, and the
+    accounts server was asked once, not once per waiter in turn."""
+    release = threading.Event()
+    refused = httpx.Response(400, json={"error": "invalid_grant"})
+
+    def slow_refusal(request: httpx.Request) -> httpx.Response:
+        release.wait(5)  # until the other threads are waiting (bounded)
+        return refused
+
+    token = api.post(TOKEN_URL).mock(side_effect=slow_refusal)
+    with DropshipClient(supplier_id=60455, **CREDENTIALS, base_url=BASE, accounts_url=ACCOUNTS) as client:
+        waiting = _count_waits(client._tokens, 7)
+        with ThreadPoolExecutor(8) as pool:
+            futures = [pool.submit(client.get_notifications) for _ in range(8)]
+            waiting.wait(5)
+            release.set()
+            errors = [future.exception() for future in futures]
+    assert all(isinstance(error, TokenError) for error in errors), errors
+    assert token.call_count == 1
+    assert len({id(error) for error in errors}) == 8  # each thread raises its own copy

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from uuid import UUID
 
+import httpx
 import pytest
 import respx
 
@@ -186,3 +188,134 @@ def test_updates_are_never_sent_with_reference_fields(api: respx.MockRouter, cli
     route = api.put(ITEM_URL).respond(202, json={})
     client.update_item_status(ORDER_ID, [{"sku": "A", "status": "Cancelled", "ReferenceName": "x"}])
     assert "ReferenceName" not in json.dumps(body(route))
+
+
+# -- hardening: blank tracking, unsendable text, unknown fields, huge input, huge echoes -------------
+
+BLANKS = ["", "   ", "\t\xa0", "\u200b", "\n \u3000"]
+
+
+@pytest.mark.parametrize("blank", BLANKS)
+def test_a_blank_tracking_number_does_not_satisfy_the_shipped_rule(
+    api: respx.MockRouter, client: Any, blank: str
+) -> None:
+    route = api.put(ORDER_URL).respond(202, json={})
+    with pytest.raises(InvalidRequestError, match="tracking_info and shipping_provider"):
+        client.update_order_status(ORDER_ID, "Shipped", tracking_info=blank, shipping_provider="UPS")
+    with pytest.raises(InvalidRequestError, match="tracking_info and shipping_provider"):
+        client.update_order_status(ORDER_ID, "Shipped", tracking_info="1Z999", shipping_provider=blank)
+    assert not route.called
+
+
+@pytest.mark.parametrize("blank", BLANKS)
+def test_a_blank_tracking_number_does_not_satisfy_the_shipped_rule_for_an_item(
+    api: respx.MockRouter, client: Any, blank: str
+) -> None:
+    route = api.put(ITEM_URL).respond(202, json={})
+    for item in (
+        {"sku": "A", "status": "Shipped", "tracking_info": blank, "shipping_provider": "UPS"},
+        {"sku": "A", "status": "Shipped", "tracking_info": "1Z9", "shipping_provider": blank},
+    ):
+        with pytest.raises(InvalidRequestError, match="Shipped without tracking_info"):
+            client.update_item_status(ORDER_ID, [item])
+    assert not route.called
+
+
+def test_tracking_and_carrier_are_sent_without_the_white_space_around_them(api: respx.MockRouter, client: Any) -> None:
+    route = api.put(ORDER_URL).respond(202, json={})
+    client.update_order_status(ORDER_ID, "Shipped", tracking_info=" 1Z999\n", shipping_provider="\tUPS ")
+    assert body(route)["TrackingInfo"] == "1Z999"
+    assert body(route)["ShippingProvider"] == "UPS"
+
+
+@pytest.mark.parametrize("field", ["tracking_info", "shipping_provider", "message", "info"])
+def test_a_lone_surrogate_in_an_order_update_is_refused_before_any_request(
+    api: respx.MockRouter, client: Any, field: str
+) -> None:
+    route = api.put(ORDER_URL).respond(202, json={})
+    fields: dict[str, Any] = {"tracking_info": "1Z999", "shipping_provider": "UPS", field: "bad \ud800 text"}
+    with pytest.raises(InvalidRequestError, match="cannot be sent"):
+        client.update_order_status(ORDER_ID, "Shipped", **fields)
+    assert not route.called
+
+
+@pytest.mark.parametrize(
+    "field", ["sku", "tracking_info", "shipping_provider", "message", "info", "catalog_id", "product_name"]
+)
+def test_a_lone_surrogate_in_an_item_update_is_refused_before_any_request(
+    api: respx.MockRouter, client: Any, field: str
+) -> None:
+    route = api.put(ITEM_URL).respond(202, json={})
+    item: dict[str, Any] = {"sku": "A", "status": "Shipped", "tracking_info": "1Z9", "shipping_provider": "UPS"}
+    item[field] = "x\udfffy"
+    with pytest.raises(InvalidRequestError, match="cannot be sent"):
+        client.update_item_status(ORDER_ID, [item])
+    assert not route.called
+
+
+def test_a_misspelt_key_in_an_item_dict_is_refused_not_dropped(api: respx.MockRouter, client: Any) -> None:
+    route = api.put(ITEM_URL).respond(202, json={})
+    with pytest.raises(InvalidRequestError, match="mesage: unknown field"):
+        client.update_item_status(ORDER_ID, [{"sku": "A", "status": "BackOrdered", "mesage": "Friday"}])
+    assert not route.called
+
+
+def test_a_misspelt_keyword_to_an_item_update_is_refused() -> None:
+    with pytest.raises(ValueError, match="mesage"):
+        ItemUpdate(sku="A", status=ItemStatus.BACK_ORDERED, mesage="Friday")  # type: ignore[call-arg]
+
+
+def test_an_echo_with_fields_we_do_not_know_is_still_read(api: respx.MockRouter, client: Any) -> None:
+    api.put(ITEM_URL).respond(
+        202,
+        json={"Id": ORDER_ID, "NewField": 1, "ItemInformation": [{"Sku": "A", "Status": "Cancelled", "Extra": "y"}]},
+    )
+    echo = client.update_item_status(ORDER_ID, [{"sku": "A", "status": "Cancelled"}])
+    assert echo.item_information[0].sku == "A"
+
+
+HUGE = "x" * 100_000
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c: c.update_order_status(HUGE, "Cancelled"),
+        lambda c: c.update_order_status(ORDER_ID, HUGE),
+        lambda c: c.update_item_status(ORDER_ID, [{"sku": "A", "status": HUGE}]),
+        lambda c: c.update_item_status(ORDER_ID, [{"sku": "A", "status": "Cancelled", "quantity": HUGE}]),
+        lambda c: c.update_item_status(ORDER_ID, [{"sku": HUGE, "status": "Shipped"}]),
+        lambda c: c.update_item_status(ORDER_ID, [{"sku": "A", "status": "Cancelled", HUGE: 1}]),
+        lambda c: c.get_archive(HUGE),
+    ],
+)
+def test_an_error_message_quotes_a_huge_input_as_a_short_preview(api: respx.MockRouter, client: Any, call: Any) -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        call(client)
+    assert len(str(caught.value)) < 1_000
+    assert not api.calls  # nothing was sent
+
+
+def test_an_accepted_update_whose_echo_is_over_the_size_limit_returns_what_was_sent(
+    api: respx.MockRouter, client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    echo = {"Id": ORDER_ID, "Status": "Cancelled", "Message": "m" * (2 * 1024 * 1024)}
+    api.put(ORDER_URL).respond(202, json=echo)
+    update = client.update_order_status(ORDER_ID, "Cancelled")
+    assert update.status is OrderStatus.CANCELLED
+    assert update.id == UUID(ORDER_ID)
+    assert any("was cut" in record.getMessage() for record in caplog.records)
+
+
+def test_an_accepted_update_with_a_broken_gzip_echo_is_still_accepted(api: respx.MockRouter, client: Any) -> None:
+    class Raw(httpx.SyncByteStream, httpx.AsyncByteStream):
+        """A body handed over as it came: respx does not decode it first."""
+
+        def __iter__(self) -> Iterator[bytes]:
+            yield b"not gzip at all"
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            yield b"not gzip at all"
+
+    api.put(ORDER_URL).mock(return_value=httpx.Response(202, headers={"Content-Encoding": "gzip"}, stream=Raw()))
+    assert client.update_order_status(ORDER_ID, "Cancelled").status is OrderStatus.CANCELLED

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import httpx
 import pytest
 
@@ -359,3 +360,42 @@ def test_a_page_that_fails_while_read_ahead_raises_in_order_and_loses_nothing(em
         failing = False
         seen += ids(follower.poll())
     assert seen == emulator.entry_ids()
+
+
+@pytest.mark.parametrize("raised", [KeyboardInterrupt, SystemExit])
+def test_the_async_run_lets_an_interrupt_from_the_handler_out_as_itself(
+    emulator: Emulator, raised: type[BaseException]
+) -> None:
+    async def scenario() -> None:
+        async with async_client_for(emulator) as sdk:
+
+            def handler(entry: FeedEntry) -> None:
+                raise raised
+
+            await sdk.follow(checkpoint=MemoryCheckpoint()).run(handler, interval=0)
+
+    with pytest.raises(raised):  # before: a BaseExceptionGroup, which `except KeyboardInterrupt` misses
+        anyio.run(scenario)
+
+
+def test_the_async_run_cancelled_from_outside_ends_quietly_and_commits_nothing_in_hand(emulator: Emulator) -> None:
+    async def scenario() -> tuple[bool, list[str], Cursor | None]:
+        checkpoint = MemoryCheckpoint()
+        handled: list[str] = []
+        async with async_client_for(emulator) as sdk:
+            with anyio.CancelScope() as scope:
+
+                async def handler(entry: FeedEntry) -> None:
+                    handled.append(entry.id)
+                    if len(handled) == 3:
+                        scope.cancel()
+                        await anyio.lowlevel.checkpoint()  # the cancellation lands here, in the handler
+
+                await sdk.follow(checkpoint=checkpoint).run(handler, interval=0)
+        return scope.cancelled_caught, handled, checkpoint.load()
+
+    cancelled, handled, cursor = anyio.run(scenario)
+    assert cancelled
+    assert len(handled) == 3
+    assert cursor is not None
+    assert cursor.entry_id == handled[1]  # the third was in hand: it comes again

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
+from urllib.parse import urlsplit
 
 from .._exceptions import ConfigurationError
+from .._text import preview
 from ..feed import DEFAULT_MAX_FEED_BYTES
 from .retry import RetryPolicy
 
@@ -44,7 +47,7 @@ class Environment(str, Enum):
         try:
             return cls(text)
         except ValueError:
-            raise ConfigurationError(f"unknown environment {value!r}; use 'sandbox' or 'production'") from None
+            raise ConfigurationError(f"unknown environment {preview(value)}; use 'sandbox' or 'production'") from None
 
 
 _HOSTS = {
@@ -87,15 +90,16 @@ class ClientConfig:
         max_feed_bytes: int = DEFAULT_MAX_FEED_BYTES,
     ) -> ClientConfig:
         env = Environment.parse(environment)
-        if isinstance(supplier_id, bool) or not str(supplier_id).strip().isdigit():
-            raise ConfigurationError(f"supplier_id must be a positive integer, got {supplier_id!r}")
+        supplier = str(supplier_id).strip() if isinstance(supplier_id, (int, str)) else ""
+        if isinstance(supplier_id, bool) or not (supplier.isascii() and supplier.isdigit() and len(supplier) <= 18):
+            raise ConfigurationError(f"supplier_id must be a positive integer, got {preview(supplier_id)}")
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ConfigurationError(f"max_retries must be an integer >= 0, got {max_retries!r}")
+            raise ConfigurationError(f"max_retries must be an integer >= 0, got {preview(max_retries)}")
         return cls(
-            supplier_id=int(supplier_id),
+            supplier_id=int(supplier),
             base_url=_clean_base(base_url or env.base_url, "base_url"),
             accounts_url=_clean_base(accounts_url or env.accounts_url, "accounts_url"),
-            timeout=timeout,
+            timeout=check_timeout(timeout),
             max_retries=max_retries,
             retry_policy=retry_policy or RetryPolicy(),
             max_feed_bytes=max_feed_bytes,
@@ -112,10 +116,34 @@ class ClientConfig:
 
 
 def _clean_base(url: str, name: str) -> str:
+    if not isinstance(url, str):
+        raise ConfigurationError(f"{name} must be an http(s) URL, got {preview(url)}")
     url = url.strip().rstrip("/")
-    if not url.startswith(("http://", "https://")):
-        raise ConfigurationError(f"{name} must be an http(s) URL, got {url!r}")
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    printable = url.isascii() and url.isprintable() and " " not in url
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not printable:
+        raise ConfigurationError(f"{name} must be an http(s) URL with a host, got {preview(url)}")
     return url
+
+
+_PHASES = ("connect", "read", "write", "pool")
+
+
+def check_timeout(timeout: Any) -> Any:
+    """A timeout httpx takes: seconds >= 0, ``None`` (no limit), or an ``httpx.Timeout``.
+    Refused here, at construction (or at the call that gives it), not inside httpx later."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
+        if math.isnan(timeout) or timeout < 0:
+            raise ConfigurationError(f"timeout must be a number of seconds >= 0, got {preview(timeout)}")
+        return None if math.isinf(timeout) else timeout  # no limit, in the words httpx understands
+    if all(hasattr(timeout, name) for name in _PHASES):  # an httpx.Timeout (httpx is not imported here)
+        return timeout
+    raise ConfigurationError(f"timeout must be seconds, None or an httpx.Timeout, got {preview(timeout)}")
 
 
 _ENV_KEYS = {

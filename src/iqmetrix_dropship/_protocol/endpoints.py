@@ -14,6 +14,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from .._exceptions import InvalidRequestError
+from .._text import is_blank, preview
 from ..feed import PageScan, parse_feed, scan_entry_ids
 from ..models import (
     FeedPage,
@@ -70,7 +71,7 @@ def page_id_of(page: str | UUID) -> str:
         return text
     page_id = page_id_from_href(text)
     if page_id is None:
-        raise InvalidRequestError(f"{page!r} is neither a page id nor a link to a Pages(...) page")
+        raise InvalidRequestError(f"{preview(page)} is neither a page id nor a link to a Pages(...) page")
     return page_id
 
 
@@ -98,12 +99,12 @@ def order_id_of(order_id: UUID | str) -> UUID:
     """Only the order id is a real GUID (traps.md 18); anything else is refused before sending."""
     if isinstance(order_id, UUID):
         return order_id
-    if isinstance(order_id, str):
+    if isinstance(order_id, str) and len(order_id) <= 64:
         try:
             return UUID(order_id.strip())
         except ValueError:
             pass
-    raise InvalidRequestError(f"order_id must be a GUID, got {order_id!r}")
+    raise InvalidRequestError(f"order_id must be a GUID, got {preview(order_id)}")
 
 
 def _build(model: type[Any], **fields: Any) -> Any:
@@ -124,6 +125,12 @@ def _order_url(config: ClientConfig, order_id: UUID, action: str) -> str:
     return f"{config.supplier_url}/Orders({order_id})/{action}"
 
 
+def _untracked(tracking_info: str | int | None, shipping_provider: str | None) -> bool:
+    """No tracking number or no carrier: missing, or blank (``"   "``, ``"\\t\\xa0"``) once stripped."""
+    tracking = str(tracking_info) if isinstance(tracking_info, int) else tracking_info
+    return is_blank(tracking) or is_blank(shipping_provider)
+
+
 def order_status_request(
     config: ClientConfig,
     order_id: UUID | str,
@@ -139,7 +146,7 @@ def order_status_request(
     oid = order_id_of(order_id)
     checked = _check_status(OrderStatus, status, "")
     # traps.md 14: the guide requires tracking and carrier for Shipped so the customer is told.
-    if checked is OrderStatus.SHIPPED and require_tracking and not (tracking_info and shipping_provider):
+    if checked is OrderStatus.SHIPPED and require_tracking and _untracked(tracking_info, shipping_provider):
         raise InvalidRequestError(
             "a Shipped order needs tracking_info and shipping_provider (pass require_tracking=False to send it without)"
         )
@@ -180,9 +187,9 @@ def item_status_request(
             raise InvalidRequestError(f"items[{n}] must be an ItemUpdate, got {type(item).__name__}")
         _check_status(ItemStatus, item.status, f"items[{n}]: ")
         shipped = item.status is ItemStatus.SHIPPED
-        if shipped and require_tracking and not (item.tracking_info and item.shipping_provider):
+        if shipped and require_tracking and _untracked(item.tracking_info, item.shipping_provider):
             raise InvalidRequestError(
-                f"items[{n}] (sku {item.sku!r}) is Shipped without tracking_info and "
+                f"items[{n}] (sku {preview(item.sku)}) is Shipped without tracking_info and "
                 "shipping_provider (pass require_tracking=False to send it without)"
             )
         built.append(item)
@@ -200,6 +207,11 @@ def item_status_request(
 
 
 def _read_echo(request: Request, response: Response, sent: Any) -> Any:
+    if response.truncated:
+        # traps.md 15: the update was accepted (2xx); an echo too large (or too broken) to read
+        # whole does not make it a failure. What was sent is returned, and the cut is said.
+        warn_unreadable_echo(request, response, "was cut at the size limit, or could not be decoded")
+        return sent
     data = read_json(response.content)
     if isinstance(data, dict):
         try:

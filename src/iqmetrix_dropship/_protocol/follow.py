@@ -20,7 +20,9 @@ The driver loop (``follow/_follower.py``)::
     ReadPage(request)  -> send the request (or take the page fetched ahead), answer plan.send(parse_feed(body))
     Deliver(entry, cursor) -> hand the entry to the consumer; once it is handled, commit the
                               cursor with it (store.advance) and answer plan.send(None)
-    SavePosition(cursor)   -> store.save(cursor) (start="latest": nothing to deliver)
+    SavePosition(cursor)   -> store.save(cursor): a position with nothing to deliver (start="latest",
+                              or an entry id the poll has already seen)
+    a fetch that raised an APIError -> plan.throw(error): the plan decides what it means
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .._exceptions import CursorLostError, FeedParseError
+from .._exceptions import BadRequestError, CursorLostError, FeedParseError, NotFoundError
 from ..feed import PageScan
 from ..models import FeedEntry, FeedPage
 from .config import ClientConfig
@@ -96,16 +98,42 @@ def poll_plan(config: ClientConfig, cursor: Cursor | None, start: Start = "earli
         newest = Cursor(scan.entry_ids[0], scan.page_id) if scan.entry_ids else Cursor(None, None)
         yield SavePosition(newest)
         return
-    target = cursor.entry_id if cursor is not None else None
-    if target is not None and scan.entry_ids[:1] == [target]:
+    if cursor is not None and cursor.entry_id is None:
+        cursor = None  # "before the first entry": everything is still to come
+    if cursor is not None and scan.entry_ids[:1] == [cursor.entry_id] and _is_cursor_page(scan, cursor):
         return  # the newest entry is the last one handled: nothing new, one request per idle poll
     pages = yield from _walk_back(config, scan, cursor)
-    yield from _read_forward(config, pages, target)
+    yield from _read_forward(config, pages, cursor)
+
+
+def _is_cursor_page(scan: PageScan, cursor: Cursor) -> bool:
+    # A cursor from a store that kept no page id falls back to the first page holding the entry.
+    return cursor.page_id is None or scan.page_id == cursor.page_id
+
+
+def _fetch(step: ScanPage | ReadPage, cursor: Cursor | None, page_id: str) -> Generator[Step, Any, Any]:
+    """Yield ``step`` and return its answer. With a cursor, an archive page the server does not
+    have (404) or will not serve (400 ``The request is invalid``) means the way back to the cursor
+    is gone: ``CursorLostError``, the error an operator acts on, not a bare API error."""
+    try:
+        return (yield step)
+    except (NotFoundError, BadRequestError) as error:
+        if cursor is None:
+            raise
+        raise CursorLostError(
+            f"page {page_id} on the way back to entry {cursor.entry_id} answered HTTP {error.status_code}",
+            entry_id=cursor.entry_id,
+            page_id=cursor.page_id,
+        ) from None
 
 
 def _walk_back(config: ClientConfig, scan: PageScan, cursor: Cursor | None) -> Generator[Step, Any, list[str]]:
-    """Page ids from the current page back to the page holding the cursor (or the oldest page)."""
-    target = cursor.entry_id if cursor is not None else None
+    """Page ids from the current page back to the cursor's page (or the oldest page).
+
+    The cursor names its page: the walk stops there, not at the first page that holds the entry's
+    id, since an at-least-once feed may emit an id again on a newer page (stopping there would
+    skip what follows the cursor on its own page).
+    """
     pages: list[str] = []  # newest first
     while True:
         page_id = scan.page_id
@@ -114,43 +142,57 @@ def _walk_back(config: ClientConfig, scan: PageScan, cursor: Cursor | None) -> G
         if page_id in pages:
             raise FeedParseError(f"the feed's prev-archive links loop back to page {page_id}")
         pages.append(page_id)
-        if target is not None and target in scan.entry_ids:
-            return pages
-        if target is not None and cursor is not None and page_id == cursor.page_id:
-            # Archive pages never change (traps.md 21): the entry should be here and is not.
-            raise CursorLostError(f"entry {target} is no longer on page {page_id}", entry_id=target, page_id=page_id)
+        if cursor is not None and _is_cursor_page(scan, cursor):
+            if cursor.entry_id in scan.entry_ids:
+                return pages
+            if cursor.page_id is not None:
+                # Archive pages never change (traps.md 21): the entry should be here and is not.
+                raise CursorLostError(
+                    f"entry {cursor.entry_id} is no longer on page {page_id}",
+                    entry_id=cursor.entry_id,
+                    page_id=page_id,
+                )
         prev = scan.prev_archive_page_id
         if prev is None:
-            if target is not None:
+            if cursor is not None:
+                where = f"page {cursor.page_id} nor " if cursor.page_id is not None else ""
                 raise CursorLostError(
-                    f"entry {target} was not found in the feed back to its oldest page",
-                    entry_id=target,
-                    page_id=cursor.page_id if cursor else None,
+                    f"neither {where}entry {cursor.entry_id} was found in the feed back to its oldest page",
+                    entry_id=cursor.entry_id,
+                    page_id=cursor.page_id,
                 )
             return pages  # first replay: the oldest page
-        scan = yield ScanPage(archive_request(config, prev))
+        scan = yield from _fetch(ScanPage(archive_request(config, prev)), cursor, prev)
 
 
-def _read_forward(config: ClientConfig, pages: list[str], target: str | None) -> Plan:
+def _read_forward(config: ClientConfig, pages: list[str], cursor: Cursor | None) -> Plan:
+    """Read the pages oldest first and deliver each entry after the cursor, once per poll.
+
+    Ids are de-duplicated across every page of the poll: an id seen before (on the cursor's page
+    up to the cursor, or delivered earlier in this poll) is not delivered again, wherever it
+    reappears; the cursor still moves past it (``SavePosition``), so that the next poll does not
+    deliver it either. On the cursor's page the position is the entry's first occurrence: should
+    the id appear twice there, what lies between is delivered again rather than skipped.
+    """
+    target = cursor.entry_id if cursor is not None else None
     passed = target is None
-    # A safety net against repeats: the previous page's ids, and those delivered from this one.
-    delivered: set[str] = set()
+    seen: set[str] = set()
     if len(pages) > 1:
         yield ReadAhead(tuple(archive_request(config, page_id) for page_id in reversed(pages)))
     for page_id in reversed(pages):
-        page: FeedPage = yield ReadPage(archive_request(config, page_id))
-        on_page: set[str] = set()
+        page: FeedPage = yield from _fetch(ReadPage(archive_request(config, page_id)), cursor, page_id)
         for entry in reversed(page.entries):  # entries are newest first within a page
-            on_page.add(entry.id)
             if not passed:
+                seen.add(entry.id)  # handled in an earlier poll
                 passed = entry.id == target
                 continue
-            if entry.id in delivered:
+            position = Cursor(entry.id, page_id)
+            if entry.id in seen:
+                yield SavePosition(position)  # a repeat: already handled, never delivered twice
                 continue
-            delivered.add(entry.id)
-            yield Deliver(entry, Cursor(entry.id, page_id))
+            seen.add(entry.id)
+            yield Deliver(entry, position)
         if not passed:
             raise CursorLostError(
                 f"entry {target} vanished from page {page_id} during the walk", entry_id=target, page_id=page_id
             )
-        delivered = on_page

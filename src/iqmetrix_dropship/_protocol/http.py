@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import platform
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -50,16 +50,19 @@ class Request:
 
 @dataclass(frozen=True)
 class Response:
-    """An answer as the driver received it. ``raw`` is, for a non-2xx answer, a readable copy of
-    the transport's response for ``APIError.response`` (its request stripped of headers and body);
-    ``None`` otherwise."""
+    """An answer as the driver received it."""
 
     status_code: int
     headers: Mapping[str, str]
     """Case-insensitive in practice (the driver passes ``httpx.Headers``)."""
     content: bytes
     reason: str = ""
-    raw: Any = None
+    readable: Callable[[bytes], Any] | None = field(default=None, repr=False)
+    """For a non-2xx answer: makes a readable copy of the transport's response over the body it is
+    given (the body redacted of secrets), for ``APIError.response``; its request is stripped of
+    headers and body. ``None`` otherwise."""
+    truncated: bool = False
+    """The body was longer than the request's ``max_body_bytes``: ``content`` is its start only."""
 
     @property
     def ok(self) -> bool:

@@ -1,7 +1,10 @@
 """Answers mapped to what the caller gets: a model, or a typed error that says what went wrong.
 
 There is no JSON error schema in the Dropship API (traps.md 16): error bodies are read leniently,
-as JSON with ``Message``/``message`` (or OAuth2's ``error``), plain text, HTML, or nothing.
+as JSON with ``Message``/``message`` (or OAuth2's ``error``), plain text, HTML, or nothing. The
+ASP.NET Web API behind it explains a ``400 The request is invalid`` in a ``ModelState`` object
+(field name to a list of reasons): the reasons are part of the message, since they are what the
+caller must fix. Every secret the client knows is redacted from what is read (``redact.py``).
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from .._exceptions import (
     ServerError,
     TokenError,
 )
+from .._text import preview
 from .http import Request, Response, logger
+from .redact import redact, redact_value
 from .retry import parse_retry_after
 
 __all__ = ["error_for", "error_message", "read_json"]
@@ -37,21 +42,41 @@ def read_json(content: bytes) -> Any:
         return None
     try:
         return json.loads(content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 
-def error_message(response: Response) -> str:
-    """The server's own words, whatever shape the body took; the reason phrase if none."""
-    data = read_json(response.content)
+def _model_state(data: dict[str, Any]) -> str:
+    """``ModelState``'s reasons as one phrase: ``Status: not valid; Items[0].Sku: required``."""
+    state = next((data[key] for key in ("ModelState", "modelState", "errors") if key in data), None)
+    if not isinstance(state, dict):
+        return ""
+    parts = []
+    for field, reasons in state.items():
+        texts = reasons if isinstance(reasons, list) else [reasons]
+        said = "; ".join(str(text) for text in texts if isinstance(text, (str, int, float)) and str(text).strip())
+        if said:
+            name = str(field).removeprefix("update.").removeprefix("request.")
+            parts.append(f"{name}: {said}" if name else said)
+    return "; ".join(parts)
+
+
+def error_message(response: Response, content: bytes | None = None) -> str:
+    """The server's own words, whatever shape the body took; the reason phrase if none.
+    ``content``: the body to read, if not the response's own (a redacted copy)."""
+    content = response.content if content is None else content
+    data = read_json(content)
     if isinstance(data, dict):
+        reasons = _model_state(data)
         for key in ("Message", "message", "error_description", "error", "ErrorMessage", "title"):
             value = data.get(key)
             if isinstance(value, str) and value.strip():
-                return _shorten(value)
+                return _shorten(f"{value.strip().rstrip('.')}: {reasons}" if reasons else value)
+        if reasons:
+            return _shorten(reasons)
     elif isinstance(data, str) and data.strip():
         return _shorten(data)
-    text = response.content.decode("utf-8", errors="replace").strip()
+    text = content.decode("utf-8", errors="replace").strip()
     if text.startswith("<") and "html" in text[:200].lower():
         title = _TITLE.search(text)
         text = title.group(1) if title else _TAGS.sub(" ", text)
@@ -75,12 +100,27 @@ _CLASSES: dict[int, type[APIError]] = {
 }
 
 
-def error_for(request: Request, response: Response) -> Exception:
-    """The error to raise for a non-2xx ``response`` to ``request``."""
-    message = error_message(response)
+def error_for(request: Request, response: Response, secrets: tuple[str, ...] = ()) -> Exception:
+    """The error to raise for a non-2xx ``response`` to ``request``; ``secrets`` are redacted from
+    everything taken from the body (the message, the parsed body, the readable response)."""
+    content = response.content
+    if secrets:
+        text = content.decode("utf-8", errors="replace")
+        cleaned = redact(text, secrets)
+        if cleaned != text:
+            content = cleaned.encode("utf-8")
+    message = error_message(response, content)
+    if request.purpose == "token" and 300 <= response.status_code < 400:
+        # The transport never follows it: a 307/308 would re-POST the password and client secret.
+        target = redact(response.header("location") or "(no Location)", secrets)
+        return TokenError(
+            f"the accounts server answered HTTP {response.status_code}, a redirect to {preview(target)}; a token "
+            "request never follows a redirect, since it would send the credentials there: check accounts_url",
+            status_code=response.status_code,
+        )
     if request.purpose == "token" and response.status_code in (400, 401):
         # authentication.md: 400 with an OAuth2 error code: the credentials were refused.
-        data = read_json(response.content)
+        data = read_json(content)
         code = data.get("error") if isinstance(data, dict) else None
         description = data.get("error_description") if isinstance(data, dict) else None
         return TokenError(
@@ -98,17 +138,18 @@ def error_for(request: Request, response: Response) -> Exception:
         method=request.method,
         url=request.url,
         request_id=next((v for h in _REQUEST_ID_HEADERS if (v := response.header(h))), None),
-        body=read_json(response.content),
-        response=response.raw,
+        body=redact_value(read_json(content), secrets),
+        response=None if response.readable is None else response.readable(content),
         retry_after=parse_retry_after(response.headers),
     )
 
 
-def warn_unreadable_echo(request: Request, response: Response) -> None:
+def warn_unreadable_echo(request: Request, response: Response, why: str = "is not the expected JSON echo") -> None:
     # traps.md 15: the update was accepted (2xx); an odd body must not turn it into a failure.
     logger.warning(
-        "%s %s was accepted (HTTP %d) but its body is not the expected JSON echo; returning the update as sent",
+        "%s %s was accepted (HTTP %d) but its body %s; returning the update as sent",
         request.method,
         request.url,
         response.status_code,
+        why,
     )

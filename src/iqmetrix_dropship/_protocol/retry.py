@@ -25,8 +25,10 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from tenacity import RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.stop import stop_base
 
 from .._exceptions import APIConnectionError, APIError, _RetriedError
+from .deadline import Deadline
 from .http import logger
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "default_jitter",
     "parse_retry_after",
     "retry_decision",
+    "stop_at_deadline",
     "tenacity_options",
 ]
 
@@ -67,6 +70,8 @@ class RetryDecision:
     retry: bool
     wait: float
     reason: str
+    server_asked: bool = False
+    """The wait is the server's (``Retry-After``, ``X-RateLimit-ResetSeconds``), not our backoff."""
 
 
 def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
@@ -117,7 +122,7 @@ def retry_decision(
                 server_wait,
                 f"{what}: server asks to wait {server_wait:g} s, over {policy.max_wait:g} s",
             )
-        return RetryDecision(True, server_wait, f"{what}: server asks to wait {server_wait:g} s")
+        return RetryDecision(True, server_wait, f"{what}: server asks to wait {server_wait:g} s", server_asked=True)
     return RetryDecision(True, calculate_retry_timeout(retries_taken, policy), what)
 
 
@@ -165,6 +170,31 @@ def tenacity_options(max_retries: int, policy: RetryPolicy, log: logging.Logger 
         "before_sleep": before_sleep,
         "reraise": True,
     }
+
+
+class stop_at_deadline(stop_base):  # noqa: N801 - named like tenacity's own stop conditions
+    """Stop retrying when our backoff before the next attempt would reach the call's deadline: the
+    attempt could not finish in time, so the last error is raised now rather than after a sleep.
+
+    A wait the *server* asks for (429 with ``X-RateLimit-ResetSeconds``, 503 with ``Retry-After``)
+    is its schedule, not a stall: it is bounded by ``RetryPolicy.max_wait`` and ``max_retries``,
+    and the deadline moves back by it, so that a rate-limited backfill is paced, not failed.
+    """
+
+    def __init__(self, deadline: Deadline, policy: RetryPolicy) -> None:
+        self.deadline = deadline
+        self.policy = policy
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        remaining = self.deadline.remaining()
+        if remaining is None:
+            return False
+        error = retry_state.outcome.exception() if retry_state.outcome is not None else None
+        wait = retry_state.upcoming_sleep or 0.0
+        if decide_for(error, retry_state.attempt_number - 1, self.policy).server_asked:
+            self.deadline.extend(wait)
+            return False
+        return wait >= remaining
 
 
 def note_retries(error: BaseException, attempt_number: int) -> None:

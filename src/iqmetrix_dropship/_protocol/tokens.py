@@ -23,28 +23,41 @@ with the new token.) While a *password* grant is in flight, which revokes nothin
 using a token that is still valid. No lock is held across the network call: waiting callers wait
 on the driver's condition, which the fetching caller notifies. A refused refresh (expired after
 7 days, or revoked) falls back to the password grant.
+
+A fetch is shared, success or failure: the callers that waited for it get its token, or a copy of
+its error (an accounts server that refuses the credentials, or does not answer, is asked once, not
+once per waiting caller in turn). A caller waits at most until its own deadline (``deadline.py``).
+
+Tokens are checked once, where they enter (``check_access_token``): an access token goes into an
+HTTP header, so white space, control and non-ASCII characters are refused with an error that
+names no secret, rather than failing later inside the HTTP library with the token in its message.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
+from collections import deque
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import SecretStr
 
-from .._exceptions import TokenError
+from .._exceptions import ConfigurationError, DropshipError, TokenError
 from .config import ClientConfig
 from .http import Request, Response
 
 __all__ = [
-    "WAIT",
     "Credentials",
+    "FetchFailed",
     "FetchToken",
     "Token",
     "TokenCache",
     "UseToken",
+    "Wait",
+    "check_access_token",
+    "check_credential",
     "parse_token_response",
 ]
 
@@ -52,6 +65,39 @@ _FORM_HEADERS = {"Accept": "application/json"}  # the form body sets its own Con
 
 Grant = Literal["password", "refresh_token"]
 DEFAULT_EXPIRES_IN = 43199.0  # authentication.md: 12 hours
+# A lifetime past this is not believed (2**63-1 s, 1e12 s have been seen from broken servers): the
+# token is refreshed after a week at the latest, and a 401 before then refreshes it anyway.
+MAX_EXPIRES_IN = 7 * 24 * 3600.0
+
+# RFC 6750 2.1 allows b64token characters in a bearer token; any visible ASCII is accepted here, so
+# as not to refuse a real token over a character the RFC forgot, but nothing a header cannot carry.
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
+_RECENT_TOKENS = 8  # past tokens still redacted from error messages (a 401's body may quote one)
+
+
+def check_access_token(token: object) -> str | None:
+    """Why ``token`` cannot be sent as a bearer token, or ``None`` if it can. Names no secret."""
+    if not isinstance(token, str):
+        return f"it must be a string, not {type(token).__name__}"
+    if not token:
+        return "it is empty"
+    if _HEADER_SAFE.fullmatch(token) is None:
+        return (
+            "it holds white space, a control character or a non-ASCII character (a stray newline or "
+            "space from a copy, a non-breaking or zero-width space?), which an HTTP header cannot carry"
+        )
+    return None
+
+
+def check_credential(name: str, value: object) -> str:
+    """A credential as a string that can be sent in a form, or ``ConfigurationError`` naming it."""
+    if not isinstance(value, str) or not value:
+        raise ConfigurationError(f"{name} must be a non-empty string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ConfigurationError(f"{name} holds a character that cannot be encoded (a lone surrogate)") from None
+    return value
 
 
 @dataclass(frozen=True)
@@ -106,24 +152,54 @@ class Token:
         return min(30.0, self.lifetime / 10)
 
 
+def _token_json(content: bytes) -> Any:
+    # Outside of any except block: a JSONDecodeError carries the body it failed on (maybe half a
+    # token), and must not become the __context__ of the TokenError raised for it.
+    try:
+        return json.loads(content)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _lifetime(value: object, status_code: int) -> float:
+    """``expires_in`` in seconds: missing means the documented 12 hours; absurd is clamped."""
+    if value is None or value == "":
+        # authentication.md: 12 hours. If the token dies sooner, the API's 401 makes the client
+        # refresh and replay.
+        return DEFAULT_EXPIRES_IN
+    seconds: float | None = None
+    # authentication.md: some sample code models expires_in as a string; accept both.
+    if isinstance(value, int) and not isinstance(value, bool):
+        seconds = float(min(value, int(MAX_EXPIRES_IN))) if value >= 0 else -1.0
+    elif isinstance(value, (float, str)):
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = None
+    if seconds is None or math.isnan(seconds) or seconds < 0:
+        raise TokenError(
+            "the accounts server answered with an expires_in that is not a number of seconds >= 0",
+            status_code=status_code,
+        )
+    if seconds == 0:
+        return DEFAULT_EXPIRES_IN  # as if missing: some servers send 0 for "the default"
+    return min(seconds, MAX_EXPIRES_IN)
+
+
 def parse_token_response(response: Response, now: float) -> Token:
     """A ``200`` from the token endpoint as a ``Token``; ``TokenError`` if it is not one."""
-    try:
-        data = json.loads(response.content)
-        access = data["access_token"]
-        # authentication.md: some sample code models expires_in as a string; accept both.
-        expires_in = float(data.get("expires_in") or 0)
-        refresh = data.get("refresh_token")
-    except (ValueError, TypeError, KeyError, AttributeError):
-        raise TokenError(
-            "the accounts server answered without a usable token", status_code=response.status_code
-        ) from None
-    if not isinstance(access, str) or not access or not math.isfinite(expires_in):
+    data = _token_json(response.content)
+    if not isinstance(data, dict) or data.get("access_token") is None:
         raise TokenError("the accounts server answered without a usable token", status_code=response.status_code)
-    if expires_in <= 0:
-        # Missing or nonsensical: assume the documented 12 hours (authentication.md). If the token
-        # dies sooner, the API's 401 makes the client refresh and replay.
-        expires_in = DEFAULT_EXPIRES_IN
+    access = data["access_token"]
+    problem = check_access_token(access)
+    if problem is not None or not isinstance(access, str):
+        raise TokenError(
+            f"the accounts server answered with an access token that cannot be used: {problem}",
+            status_code=response.status_code,
+        )
+    expires_in = _lifetime(data.get("expires_in"), response.status_code)
+    refresh = data.get("refresh_token")
     return Token(
         access_token=SecretStr(access),
         refresh_token=SecretStr(refresh) if isinstance(refresh, str) and refresh else None,
@@ -143,15 +219,35 @@ class FetchToken:
 
     request: Request
     grant: Grant
+    fetch: int
+    """Which fetch this is (they are numbered), so that its waiters can learn how it ended."""
 
 
 @dataclass(frozen=True)
-class _Wait:
-    pass
+class Wait:
+    """Another caller is fetching the token this caller needs: wait on the driver's condition
+    (until the caller's deadline at most), then ``acquire(now, waited=this)`` again."""
+
+    fetch: int
 
 
-WAIT = _Wait()
-"""Another caller is fetching the token this caller needs: wait on the driver's condition."""
+@dataclass(frozen=True)
+class FetchFailed:
+    """The fetch this caller waited for failed: raise ``error`` (a copy of the fetcher's own)."""
+
+    error: BaseException
+
+
+_E = TypeVar("_E", bound=BaseException)
+
+
+def _twin(error: _E) -> _E:
+    """A copy of ``error`` to raise in another caller: same class, message and attributes, but its
+    own traceback (one exception object raised in several threads would mix their tracebacks)."""
+    twin = type(error).__new__(type(error))
+    twin.args = error.args
+    twin.__dict__.update(error.__dict__)
+    return twin
 
 
 @dataclass
@@ -165,6 +261,25 @@ class TokenCache:
     _token: Token | None = field(default=None, repr=False)
     _refresh_token: SecretStr | None = field(default=None, repr=False)
     _fetching: Grant | None = None
+    _fetches: int = 0
+    _failed: tuple[int, BaseException] | None = field(default=None, repr=False)
+    _recent: deque[str] = field(default_factory=lambda: deque(maxlen=_RECENT_TOKENS), repr=False)
+
+    def __post_init__(self) -> None:
+        if self.static_token is not None:
+            problem = check_access_token(self.static_token.get_secret_value())
+            if problem is not None:
+                raise ConfigurationError(f"access_token cannot be used: {problem}")
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret this cache knows: the credentials' and the tokens', recent ones included.
+        Error messages built from a server's body are redacted of them (``redact.py``)."""
+        known = list(self._recent)
+        if self.static_token is not None:
+            known.append(self.static_token.get_secret_value())
+        if self.credentials is not None:
+            known += [self.credentials.password.get_secret_value(), self.credentials.client_secret.get_secret_value()]
+        return tuple(known)
 
     @property
     def current(self) -> Token | None:
@@ -175,41 +290,59 @@ class TokenCache:
     def can_refresh(self) -> bool:
         return self.credentials is not None
 
-    def acquire(self, now: float) -> UseToken | FetchToken | _Wait:
+    def acquire(self, now: float, waited: Wait | None = None) -> UseToken | FetchToken | Wait | FetchFailed:
+        """What the caller does next. ``waited``: the ``Wait`` it was told before, if it waited."""
         if self.static_token is not None:
             return UseToken(self.static_token.get_secret_value())
         token = self._token
         if token is not None and now < token.expires_at - token.refresh_early:
             return UseToken(token.access_token.get_secret_value())
+        if waited is not None and self._failed is not None and self._failed[0] == waited.fetch:
+            return FetchFailed(_twin(self._failed[1]))
         if self._fetching is not None:
-            # A refresh revokes the current token: wait for its successor. A password grant
-            # revokes nothing: a still-valid token may go on being used meanwhile.
-            usable = token is not None and now < token.expires_at - token.margin
-            if usable and token is not None and self._fetching == "password":
-                return UseToken(token.access_token.get_secret_value())
-            return WAIT
+            return self._while_fetching(token, now)
         if self.credentials is None:  # pragma: no cover - static_token or credentials is required
             raise TokenError("no credentials to obtain a token with")
+        self._fetches += 1
         if self._refresh_token is not None:
             self._fetching = "refresh_token"
-            return FetchToken(self.credentials.refresh_grant(self.config, self._refresh_token), "refresh_token")
+            request = self.credentials.refresh_grant(self.config, self._refresh_token)
+            return FetchToken(request, "refresh_token", self._fetches)
         self._fetching = "password"
-        return FetchToken(self.credentials.password_grant(self.config), "password")
+        return FetchToken(self.credentials.password_grant(self.config), "password", self._fetches)
+
+    def _while_fetching(self, token: Token | None, now: float) -> UseToken | Wait:
+        # A refresh revokes the current token: wait for its successor. A password grant revokes
+        # nothing: a still-valid token may go on being used meanwhile.
+        usable = token is not None and now < token.expires_at - token.margin
+        if usable and token is not None and self._fetching == "password":
+            return UseToken(token.access_token.get_secret_value())
+        return Wait(self._fetches)
 
     def finish(self, fetch: FetchToken, now: float, outcome: Response | BaseException) -> str | None:
         """Record the outcome of a fetch and return the new access token, for the fetching caller
         to use at once (however short its life). Raises the error, except a refused refresh: then
         the refresh token is dropped, ``None`` is returned, and the next ``acquire`` asks for a
-        password grant."""
+        password grant. The callers that waited for this fetch get a copy of its error (an SDK
+        error only: a cancellation or an interrupt of the fetching caller is its own)."""
         self._fetching = None
         if isinstance(outcome, BaseException):
             if fetch.grant == "refresh_token" and isinstance(outcome, TokenError):
                 self._refresh_token = None
                 return None
+            if isinstance(outcome, DropshipError):
+                self._failed = (fetch.fetch, outcome)
             raise outcome
-        token = parse_token_response(outcome, now)
+        try:
+            token = parse_token_response(outcome, now)
+        except TokenError as error:
+            self._failed = (fetch.fetch, error)
+            raise
         self._token = token
         self._refresh_token = token.refresh_token
+        self._recent.append(token.access_token.get_secret_value())
+        if token.refresh_token is not None:
+            self._recent.append(token.refresh_token.get_secret_value())
         return token.access_token.get_secret_value()
 
     def invalidate(self, access_token: str) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from .._exceptions import FeedParseError
+from .._text import preview
 from ..models import FeedPage
 from .config import ClientConfig
 from .endpoints import archive_request, notifications_request, page_id_of
@@ -56,7 +57,7 @@ class PageWalk:
         prev = page.prev_archive_page_id
         if prev is None:
             # traps.md 4: a link that names no Pages({guid}) is never followed.
-            self._broken = FeedParseError(f"prev-archive link {href!r} names no page id", element="link")
+            self._broken = FeedParseError(f"prev-archive link {preview(href)} names no page id", element="link")
         elif prev in self._seen:
             self._broken = FeedParseError(f"the feed's prev-archive links loop back to page {prev}")
         self._next = prev

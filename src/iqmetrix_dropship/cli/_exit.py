@@ -14,6 +14,7 @@ from .._exceptions import (
     APIConnectionError,
     APIError,
     AuthenticationError,
+    CheckpointError,
     ConfigurationError,
     CursorLostError,
     DropshipError,
@@ -75,7 +76,7 @@ _CODES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], ExitC
     (APIConnectionError, ExitCode.NETWORK),  # APITimeoutError included
     ((FeedParseError, CursorLostError), ExitCode.FEED),
     (APIError, ExitCode.API_ERROR),
-    ((InvalidRequestError, ConfigurationError, LedgerSchemaError), ExitCode.USAGE),
+    ((InvalidRequestError, ConfigurationError, CheckpointError, LedgerSchemaError), ExitCode.USAGE),
     # A file we were pointed at (a ledger, a config file) cannot be used.
     ((OSError, sqlite3.DatabaseError), ExitCode.USAGE),
 )

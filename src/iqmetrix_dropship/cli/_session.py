@@ -13,6 +13,7 @@ import httpx
 import typer
 
 from .._client import DropshipClient
+from .._exceptions import CheckpointError
 from .._protocol.config import DEFAULT_TIMEOUT
 from ..ledger import OrderLedger
 from ._exit import CliError
@@ -22,9 +23,12 @@ __all__ = ["Session", "open_ledger"]
 
 
 def open_ledger(path: Path) -> OrderLedger:
-    """The ledger at ``path`` (created if need be), or a ``CliError`` naming the file."""
+    """The ledger at ``path`` (created if need be, readable by its owner only), or a ``CliError``
+    naming the file."""
     try:
         return OrderLedger(path)
+    except CheckpointError as error:
+        raise CliError(f"cannot open the ledger {path}: {error.reason}") from None
     except (OSError, sqlite3.Error) as error:
         raise CliError(f"cannot open the ledger {path}: {error}") from None
 

@@ -21,6 +21,7 @@ import threading
 from lxml import etree
 
 from .._exceptions import FeedParseError
+from .._text import preview
 
 __all__ = [
     "ATOM",
@@ -152,10 +153,3 @@ def is_nil(element: etree._Element) -> bool:
     value = element.get(NIL)
     # xsd:boolean, so "1" counts too, and blanks around the value are allowed.
     return value is not None and (value in _TRUE or value.strip() in _TRUE)
-
-
-def preview(text: str, limit: int = 60) -> str:
-    """A value quoted for an error message, cut short: a hostile page may hold megabytes in one."""
-    if len(text) > limit:
-        return repr(text[:limit]) + f"... ({len(text)} characters)"
-    return repr(text)

@@ -3,16 +3,26 @@
 The cursor is the id of the last entry fully handled and the page it was on (traps.md 22: a
 timestamp is not a safe cursor). A store commits the cursor *with* the entry's effect, in one
 step, so that after a crash an entry is either handled and recorded, or neither.
+
+A SQLite file is checked when it is opened, before anything is delivered: a file that is not a
+SQLite database (or is truncated) and a ``dropship_cursor`` table of another layout are refused
+with ``CheckpointError``, and the file is left as it was. An ``OrderLedger`` file can be read
+(``load``: the two share the cursor table's layout) but never written: a plain checkpoint would
+move the ledger's cursor without the ledger applying the events, so ``save``/``advance`` and a
+follower built on it refuse, naming ``OrderLedger``. A file the SDK creates is readable and
+writable by its owner only (0600): it may hold customer data.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from .._exceptions import CheckpointError
 from .._protocol.follow import Cursor
 from ..models import FeedEntry
 
@@ -67,9 +77,59 @@ CREATE TABLE IF NOT EXISTS dropship_cursor (
 """
 
 
+_CURSOR_COLUMNS = ("name", "entry_id", "page_id", "updated_at")
+# Tables that only an OrderLedger creates.
+_LEDGER_TABLES = frozenset({"dropship_orders", "dropship_items", "dropship_events", "dropship_ledger_migrations"})
+
+
+def create_private(path: str | Path) -> None:
+    """Create ``path`` empty and readable by its owner only (0600), unless it exists already.
+
+    SQLite gives the ``-wal`` and ``-shm`` files it makes beside a database the database's own
+    mode, so they are private too. An existing file keeps the mode its owner chose.
+    """
+    if str(path) == ":memory:" or str(path).startswith("file:"):
+        return
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError:
+        return  # no such folder, no permission: sqlite3 reports it, with the path, when it opens
+    os.close(descriptor)
+
+
 def connect(path: str | Path) -> sqlite3.Connection:
-    """A SQLite connection set up for atomic commits that survive a crash (WAL mode)."""
+    """A SQLite connection set up for atomic commits that survive a crash (WAL mode).
+
+    Raises ``sqlite3.DatabaseError`` for a file that is not a database (without changing it)."""
+    create_private(path)
     connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    try:
+        _configure(connection)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def table_columns(db: sqlite3.Connection) -> dict[str, tuple[str, ...]]:
+    """Every table of the database with its column names, in order. Reading the schema is also
+    the cheap check that the file is a database and not truncated."""
+    names = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    columns = "SELECT name FROM pragma_table_info(?) ORDER BY cid"
+    return {name: tuple(row[0] for row in db.execute(columns, (name,))) for name in names}
+
+
+def cursor_table_problem(tables: dict[str, tuple[str, ...]]) -> str | None:
+    """Why the ``dropship_cursor`` table (if any) is not one a cursor can be kept in."""
+    columns = tables.get("dropship_cursor")
+    if columns is not None and sorted(columns) != sorted(_CURSOR_COLUMNS):
+        return f"its dropship_cursor table has other columns ({', '.join(columns)}) than a checkpoint's"
+    return None
+
+
+def _configure(connection: sqlite3.Connection) -> None:
     connection.execute("PRAGMA journal_mode=WAL")
     # NORMAL in WAL mode: a commit survives the process being killed, and the file can never be
     # corrupted; only a power loss may roll back the last few commits, whole, effect and cursor
@@ -77,7 +137,6 @@ def connect(path: str | Path) -> sqlite3.Connection:
     # add an fsync per entry, about halving backfill speed, to narrow that window.
     connection.execute("PRAGMA synchronous=NORMAL")
     connection.execute("PRAGMA busy_timeout=5000")
-    return connection
 
 
 class SQLiteCheckpoint:
@@ -93,14 +152,48 @@ class SQLiteCheckpoint:
         self.name = name
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
+        self._ledger_file = False
         with self._lock:
             self._connection()  # a bad path fails here, not at the first commit
 
+    @property
+    def is_ledger_file(self) -> bool:
+        """The file is an ``OrderLedger``'s: its cursor can be read here, never moved."""
+        return self._ledger_file
+
+    def _refuse_ledger(self) -> None:
+        if self._ledger_file:
+            raise CheckpointError.of(
+                self.path,
+                f"an order ledger cannot be a plain checkpoint: pass OrderLedger({str(self.path)!r}) as the "
+                "checkpoint, so that it applies each event with its cursor (a plain checkpoint would move the "
+                "cursor alone, and the ledger would never get the events)",
+            )
+
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
-            self._db = connect(self.path)
-            self._db.execute(_SCHEMA)
+            self._db = self._open()
         return self._db
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            db = connect(self.path)
+        except sqlite3.OperationalError as error:  # no such folder, a directory, no permission
+            raise CheckpointError.of(self.path, f"cannot open it: {error}") from None
+        except sqlite3.DatabaseError as error:  # not a database
+            raise CheckpointError.of(self.path, f"not a checkpoint: {error}") from None
+        try:
+            tables = table_columns(db)
+            problem = cursor_table_problem(tables)
+            self._ledger_file = bool(_LEDGER_TABLES & set(tables))
+            if problem is None and not self._ledger_file:
+                db.execute(_SCHEMA)
+        except sqlite3.DatabaseError as error:
+            problem = str(error)
+        if problem is not None:
+            db.close()
+            raise CheckpointError.of(self.path, f"not a checkpoint: {problem}")
+        return db
 
     @property
     def is_open(self) -> bool:
@@ -117,7 +210,9 @@ class SQLiteCheckpoint:
 
     def save(self, cursor: Cursor) -> None:
         with self._lock:
-            self._connection().execute(
+            db = self._connection()
+            self._refuse_ledger()
+            db.execute(
                 "INSERT INTO dropship_cursor (name, entry_id, page_id, updated_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET entry_id = excluded.entry_id, page_id = excluded.page_id, "
                 "updated_at = excluded.updated_at",

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
-from .._exceptions import APIConnectionError, RateLimitError, ServerError
+from .._exceptions import APIConnectionError, APIError, RateLimitError, ServerError
 from .._protocol.endpoints import read_feed, read_scan
 from .._protocol.follow import Deliver, ReadAhead, ReadPage, SavePosition, ScanPage, Start, poll_plan
 from .._protocol.http import Request, Response
+from .._text import preview
 from ..models import FeedEntry
 from ._checkpoint import CheckpointStore, SQLiteCheckpoint
 
@@ -39,17 +40,26 @@ TRANSIENT_ERRORS = (APIConnectionError, ServerError, RateLimitError)
 
 
 def open_checkpoint(checkpoint: CheckpointStore | str | os.PathLike[str]) -> CheckpointStore:
-    """A store from a path (SQLite) or a store object."""
+    """A store from a path (SQLite) or a store object.
+
+    Raises ``CheckpointError`` for a store that cannot be used, before anything is delivered: an
+    order ledger's file given as a plain checkpoint is one (pass the ``OrderLedger`` instead)."""
     if isinstance(checkpoint, (str, os.PathLike)):
-        return SQLiteCheckpoint(Path(checkpoint))
+        store = SQLiteCheckpoint(Path(checkpoint))
+        if store.is_ledger_file:
+            store.close()
+            store._refuse_ledger()
+        return store
     if not isinstance(checkpoint, CheckpointStore):
         raise TypeError(f"checkpoint must be a path or a CheckpointStore, got {type(checkpoint).__name__}")
+    if isinstance(checkpoint, SQLiteCheckpoint):
+        checkpoint._refuse_ledger()
     return checkpoint
 
 
 def _check_start(start: str) -> Start:
     if start not in ("earliest", "latest"):
-        raise ValueError(f"start must be 'earliest' or 'latest', got {start!r}")
+        raise ValueError(f"start must be 'earliest' or 'latest', got {preview(start)}")
     return "earliest" if start == "earliest" else "latest"
 
 
@@ -178,23 +188,27 @@ class FeedFollower(_Follower):
     def _deliveries(self) -> Iterator[Deliver]:
         plan = poll_plan(self._client.config, self.checkpoint.load(), self.start)
         answer: Any = None
+        failure: APIError | None = None
         with _ReadAhead(self._client._send, window=self.read_ahead) as ahead, closing(self):
             while True:
                 try:
-                    step = plan.send(answer)
+                    step = plan.send(answer) if failure is None else plan.throw(failure)
                 except StopIteration:
                     return
-                answer = None
-                if isinstance(step, ScanPage):
-                    answer = read_scan(self._client._send(step.request))
-                elif isinstance(step, ReadAhead):
-                    ahead.plan(step.requests)
-                elif isinstance(step, ReadPage):
-                    answer = read_feed(ahead.take(step.request))
-                elif isinstance(step, SavePosition):
-                    self.checkpoint.save(step.cursor)
-                else:
-                    yield step
+                answer = failure = None
+                try:
+                    if isinstance(step, ScanPage):
+                        answer = read_scan(self._client._send(step.request))
+                    elif isinstance(step, ReadAhead):
+                        ahead.plan(step.requests)
+                    elif isinstance(step, ReadPage):
+                        answer = read_feed(ahead.take(step.request))
+                    elif isinstance(step, SavePosition):
+                        self.checkpoint.save(step.cursor)
+                    else:
+                        yield step
+                except APIError as error:
+                    failure = error  # the plan says what it means (a lost cursor, or itself)
 
 
 class _ReadAhead:
@@ -281,7 +295,10 @@ class AsyncFeedFollower(_Follower):
                 group.start_soon(_watch_signals, stop)
             try:
                 await self._poll_until(stop, handler, interval)
-            except Exception as error:  # raised below, as itself rather than in an ExceptionGroup
+            except BaseException as error:
+                # Raised below, as itself: an error, KeyboardInterrupt, SystemExit or a cancellation
+                # from outside leaving the task group would reach the caller as an ExceptionGroup,
+                # which `except KeyboardInterrupt` does not catch.
                 failure = error
             group.cancel_scope.cancel()
         if failure is not None:
@@ -315,23 +332,27 @@ class AsyncFeedFollower(_Follower):
     async def _deliveries(self) -> AsyncGenerator[Deliver, None]:
         plan = poll_plan(self._client.config, self.checkpoint.load(), self.start)
         answer: Any = None
+        failure: APIError | None = None
         with closing(self):
             while True:
                 try:
-                    step = plan.send(answer)
+                    step = plan.send(answer) if failure is None else plan.throw(failure)
                 except StopIteration:
                     return
-                answer = None
-                if isinstance(step, ScanPage):
-                    answer = read_scan(await self._client._send(step.request))
-                elif isinstance(step, ReadAhead):
-                    pass  # sequential here; an async caller runs its own concurrency
-                elif isinstance(step, ReadPage):
-                    answer = read_feed(await self._client._send(step.request))
-                elif isinstance(step, SavePosition):
-                    self.checkpoint.save(step.cursor)
-                else:
-                    yield step
+                answer = failure = None
+                try:
+                    if isinstance(step, ScanPage):
+                        answer = read_scan(await self._client._send(step.request))
+                    elif isinstance(step, ReadAhead):
+                        pass  # sequential here; an async caller runs its own concurrency
+                    elif isinstance(step, ReadPage):
+                        answer = read_feed(await self._client._send(step.request))
+                    elif isinstance(step, SavePosition):
+                        self.checkpoint.save(step.cursor)
+                    else:
+                        yield step
+                except APIError as error:
+                    failure = error  # the plan says what it means (a lost cursor, or itself)
 
 
 async def _watch_signals(stop: anyio.Event) -> None:

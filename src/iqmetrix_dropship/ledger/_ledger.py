@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
+from .._exceptions import CheckpointError
 from ..follow._checkpoint import Cursor, connect
 from ..models import (
     FeedEntry,
@@ -37,7 +38,7 @@ from ..models import (
 )
 from ._apply import ItemState, OrderState, Shipment, apply_event, apply_update, canonical_order_id, order_id_of
 from ._models import LedgerEvent, LedgerItem, LedgerOrder, LedgerShipment
-from ._schema import migrate, schema_version
+from ._schema import LedgerSchemaError, layout_problem, migrate, schema_version
 
 __all__ = ["OrderLedger"]
 
@@ -108,12 +109,29 @@ class OrderLedger:
         self.path = path
         self.name = name
         self._lock = threading.Lock()
-        self._db = connect(path)
         try:
-            migrate(self._db)
+            self._db = connect(path)  # a new file is created 0600: it holds customers' addresses
+        except sqlite3.OperationalError as error:  # no such folder, a directory, no permission
+            raise CheckpointError.of(path, f"cannot open it: {error}") from None
+        except sqlite3.DatabaseError as error:  # not a database
+            raise LedgerSchemaError.of(path, f"not an order ledger: {error}") from None
+        try:
+            self._open()
         except BaseException:
             self._db.close()
             raise
+
+    def _open(self) -> None:
+        """Migrate the file, then check its layout; ``LedgerSchemaError`` for anything else than
+        a ledger (a garbage or truncated file, tables of our names in another layout)."""
+        problem: str | None
+        try:
+            migrate(self._db)
+            problem = layout_problem(self._db)
+        except sqlite3.DatabaseError as error:
+            problem = str(error)
+        if problem is not None:
+            raise LedgerSchemaError.of(self.path, f"not an order ledger: {problem}")
 
     # -- CheckpointStore ----------------------------------------------------------------------
 

@@ -16,15 +16,26 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cache
 
-from .._exceptions import DropshipError
+from .._exceptions import CheckpointError
 from .._version import __version__
+from ..follow._checkpoint import table_columns
 
-__all__ = ["CURRENT_VERSION", "MIGRATIONS", "LedgerSchemaError", "Migration", "migrate", "schema_version"]
+__all__ = [
+    "CURRENT_VERSION",
+    "MIGRATIONS",
+    "LedgerSchemaError",
+    "Migration",
+    "layout_problem",
+    "migrate",
+    "schema_version",
+]
 
 
-class LedgerSchemaError(DropshipError):
-    """The ledger file was written by a newer version of this SDK (or is not a ledger)."""
+class LedgerSchemaError(CheckpointError):
+    """The ledger file was written by a newer version of this SDK, or is not a ledger (not a
+    SQLite database, truncated, or tables of the ledger's names with another layout)."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +131,11 @@ CREATE TABLE IF NOT EXISTS dropship_ledger_migrations (
 """
 
 
+def _file_of(db: sqlite3.Connection) -> str:
+    row = db.execute("PRAGMA database_list").fetchone()
+    return str(row[2]) if row is not None and row[2] else ":memory:"
+
+
 def schema_version(db: sqlite3.Connection) -> int:
     version: int = db.execute("PRAGMA user_version").fetchone()[0]
     return version
@@ -138,9 +154,10 @@ def migrate(db: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS
     try:
         version = schema_version(db)
         if version > target:
-            raise LedgerSchemaError(
+            raise LedgerSchemaError.of(
+                _file_of(db),
                 f"the ledger's schema is version {version}, newer than this SDK ({__version__}) knows "
-                f"(up to {target}); upgrade iqmetrix-dropship to open it"
+                f"(up to {target}); upgrade iqmetrix-dropship to open it",
             )
         pending = [step for step in migrations if step.version > version]
         if pending:
@@ -159,3 +176,27 @@ def migrate(db: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS
         raise
     db.execute("COMMIT")
     return max(version, target)
+
+
+@cache
+def _expected_layout() -> dict[str, tuple[str, ...]]:
+    # The layout the migrations build, read from a database they built: one source of truth.
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        migrate(db)
+        return table_columns(db)
+    finally:
+        db.close()
+
+
+def layout_problem(db: sqlite3.Connection) -> str | None:
+    """Why the (migrated) file's tables are not the ledger's, or ``None``. Tables of other names
+    are left alone: a ledger may share its file with the supplier's own tables."""
+    tables = table_columns(db)
+    for name, columns in _expected_layout().items():
+        found = tables.get(name)
+        if found is None:
+            return f"it has no {name} table"
+        if sorted(found) != sorted(columns):
+            return f"its {name} table has other columns ({', '.join(found)}) than a ledger's"
+    return None

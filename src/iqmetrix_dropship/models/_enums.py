@@ -5,6 +5,8 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
+from .._text import preview
+
 __all__ = ["ItemStatus", "OrderStatus"]
 
 
@@ -40,7 +42,7 @@ class _Status(str, Enum):
                 return cls(value)
             except ValueError:
                 pass
-        raise ValueError(f"{value!r} is not a valid {cls.__name__}; valid names are: {cls.valid_names()}")
+        raise ValueError(f"{preview(value)} is not a valid {cls.__name__}; valid names are: {cls.valid_names()}")
 
     def __str__(self) -> str:
         return str(self.value)

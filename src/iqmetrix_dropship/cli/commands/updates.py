@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ..._text import is_blank
 from ...models import ItemStatus, ItemStatusUpdate, OrderStatus, OrderStatusUpdate
 from .._exit import CliError
 from .._options import DbOption, JsonOption, OrderIdArgument
@@ -36,7 +37,7 @@ InfoOption = Annotated[str | None, _text_option("--info", "Extra information (fr
 def _require_tracking(new_status: str, tracking: str | None, carrier: str | None) -> None:
     # traps.md 14: a Shipped order must carry a tracking number and a carrier, so that the end
     # customer is told. The SDK refuses it too, but its message names a Python argument.
-    if new_status == OrderStatus.SHIPPED.value and not (tracking and carrier):
+    if new_status == OrderStatus.SHIPPED.value and (is_blank(tracking) or is_blank(carrier)):
         raise CliError("Shipped needs --tracking and --carrier: the customer is sent them")
 
 
@@ -78,6 +79,7 @@ def ship(
 
     The server's echo is shown, and recorded in the ledger if there is one.
     """
+    _require_tracking(OrderStatus.SHIPPED.value, tracking, carrier)  # a blank one is no tracking number
     session = Session.of(ctx)
     with session.client() as client:
         echo = client.update_order_status(

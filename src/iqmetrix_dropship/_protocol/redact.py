@@ -1,0 +1,87 @@
+"""Keeping secrets out of errors.
+
+Two ways a secret could reach an error the caller sees, and the rule for each:
+
+- A server that echoes what it was sent (a proxy's error page quoting the request, an accounts
+  server repeating the form) puts the bearer token, the password or the client secret into a body
+  from which a message is built. ``redact`` replaces every secret the client knows, in the forms a
+  body may carry it (as sent, URL-encoded, JSON-escaped), before the text goes into a message, a
+  parsed body or the readable copy of the response an ``APIError`` keeps.
+- An exception chain: httpx's exceptions carry the request (its ``Authorization`` header, or for
+  the token endpoint the form with the password and client secret), and ``json``'s carry the body
+  they failed on (which may be a half-read token). ``scrub_chain`` cuts every link that is not one
+  of the SDK's own errors out of the ``__cause__`` / ``__context__`` chain of an error about to be
+  raised to the caller; the SDK's errors themselves are built from URLs and redacted messages.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+from .._exceptions import DropshipError
+
+__all__ = ["REDACTED", "redact", "redact_value", "scrub_chain"]
+
+REDACTED = "***"
+
+
+@lru_cache(maxsize=64)
+def _forms(secret: str) -> tuple[str, ...]:
+    """The spellings of ``secret`` a body may hold, longest first (so a longer one is replaced whole)."""
+    forms = {secret, quote_plus(secret), quote(secret, safe=""), json.dumps(secret)[1:-1]}
+    return tuple(sorted((form for form in forms if form), key=len, reverse=True))
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every known secret replaced by ``***``."""
+    for secret in secrets:
+        if not secret:
+            continue
+        for form in _forms(secret):
+            if form in text:
+                text = text.replace(form, REDACTED)
+    return text
+
+
+def redact_value(value: Any, secrets: tuple[str, ...]) -> Any:
+    """A parsed JSON value with ``redact`` applied to every string in it, keys included."""
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, list):
+        return [redact_value(item, secrets) for item in value]
+    if isinstance(value, dict):
+        return {redact_value(key, secrets): redact_value(item, secrets) for key, item in value.items()}
+    return value
+
+
+def scrub_chain(error: BaseException) -> BaseException:
+    """Cut from ``error``'s chain every exception that is not the SDK's own; returns ``error``.
+
+    Only an SDK error is scrubbed: a ``KeyboardInterrupt`` or a cancellation passing through is
+    left as Python made it.
+    """
+    if not isinstance(error, DropshipError):
+        return error
+    seen: set[int] = set()
+    pending: list[BaseException] = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if current.__cause__ is not None:
+            if isinstance(current.__cause__, DropshipError):
+                pending.append(current.__cause__)
+            else:
+                current.__cause__ = None
+        if current.__context__ is not None:
+            if isinstance(current.__context__, DropshipError):
+                pending.append(current.__context__)
+            else:
+                current.__context__ = None
+                current.__suppress_context__ = True
+    return error

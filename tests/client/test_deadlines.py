@@ -1,0 +1,146 @@
+"""A call's ``timeout`` bounds the whole call: token, connect, send, read and retries.
+
+Against real sockets on 127.0.0.1 (``tests/scripted.py``): a host that accepts and never answers,
+and one that sends a body one byte every 100 ms. Each read of the latter arrives in time, so only
+a deadline over the whole call stops it. The bounds asserted are loose (several times the
+timeout) and far below what the calls took before (seconds to minutes).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import pytest
+
+from iqmetrix_dropship import APITimeoutError, AsyncDropshipClient, DropshipClient
+
+from ..scripted import ScriptedServer, stall, trickle
+from .conftest import CREDENTIALS
+
+
+def test_eight_threads_waiting_for_a_stalled_token_all_fail_after_about_one_timeout() -> None:
+    with (
+        ScriptedServer(stall) as accounts,
+        DropshipClient(
+            supplier_id=60455,
+            **CREDENTIALS,
+            base_url="http://127.0.0.1:9/v1",  # never reached: the token never comes
+            accounts_url=f"{accounts.url}/v1",
+            timeout=0.5,
+            max_retries=0,
+        ) as client,
+    ):
+        outcomes: list[tuple[float, BaseException | None]] = []
+        lock = threading.Lock()
+
+        def call() -> None:
+            started = time.monotonic()
+            error: BaseException | None = None
+            try:
+                client.get_notifications()
+            except BaseException as caught:
+                error = caught
+            with lock:
+                outcomes.append((time.monotonic() - started, error))
+
+        threads = [threading.Thread(target=call) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+
+    assert len(outcomes) == 8
+    assert all(isinstance(error, APITimeoutError) for _, error in outcomes), outcomes
+    # Before: 0.5, 1.0, ... 4.0 s, each waiter becoming the next fetcher once the previous one failed.
+    assert max(elapsed for elapsed, _ in outcomes) < 2.0, sorted(elapsed for elapsed, _ in outcomes)
+    assert accounts.connections <= 2  # the waiters share the one fetch's failure
+
+
+def test_eight_tasks_waiting_for_a_stalled_token_all_fail_after_about_one_timeout() -> None:
+    async def scenario(accounts_url: str) -> list[tuple[float, BaseException | None]]:
+        outcomes: list[tuple[float, BaseException | None]] = []
+        async with AsyncDropshipClient(
+            supplier_id=60455,
+            **CREDENTIALS,
+            base_url="http://127.0.0.1:9/v1",
+            accounts_url=accounts_url,
+            timeout=0.5,
+            max_retries=0,
+        ) as client:
+
+            async def call() -> None:
+                started = time.monotonic()
+                error: BaseException | None = None
+                try:
+                    await client.get_notifications()
+                except Exception as caught:
+                    error = caught
+                outcomes.append((time.monotonic() - started, error))
+
+            async with anyio.create_task_group() as group:
+                for _ in range(8):
+                    group.start_soon(call)
+        return outcomes
+
+    with ScriptedServer(stall) as accounts:
+        outcomes = anyio.run(scenario, f"{accounts.url}/v1")
+    assert len(outcomes) == 8
+    assert all(isinstance(error, APITimeoutError) for _, error in outcomes), outcomes
+    assert max(elapsed for elapsed, _ in outcomes) < 2.0, sorted(elapsed for elapsed, _ in outcomes)
+    assert accounts.connections <= 2
+
+
+def _timed(call: Callable[[], Any]) -> tuple[float, BaseException | None]:
+    started = time.monotonic()
+    try:
+        call()
+    except Exception as error:
+        return time.monotonic() - started, error
+    return time.monotonic() - started, None
+
+
+@pytest.fixture(params=["sync", "async"])
+def get_notifications(request: pytest.FixtureRequest) -> Callable[..., Callable[[], Any]]:
+    """``get_notifications(base_url, **call_options)``: a call of this test's kind, ready to run."""
+
+    def make(base_url: str, **options: Any) -> Callable[[], Any]:
+        settings: dict[str, Any] = {"supplier_id": 60455, "access_token": "held-token", "base_url": base_url}
+        if request.param == "sync":
+
+            def sync_call() -> Any:
+                with DropshipClient(**settings) as client:
+                    return client.get_notifications(**options)
+
+            return sync_call
+
+        async def async_call() -> Any:
+            async with AsyncDropshipClient(**settings) as client:
+                return await client.get_notifications(**options)
+
+        return lambda: anyio.run(async_call)
+
+    return make
+
+
+def test_a_body_trickling_one_byte_at_a_time_cannot_outlive_the_calls_timeout(
+    get_notifications: Callable[..., Callable[[], Any]],
+) -> None:
+    with ScriptedServer(trickle(every=0.1)) as api:
+        elapsed, error = _timed(get_notifications(f"{api.url}/v1", timeout=0.5, max_retries=0))
+    assert isinstance(error, APITimeoutError), error
+    assert "0.5 s timeout" in str(error)
+    assert elapsed < 2.0  # before: until the server gave up, 10 s here (minutes for a real body)
+
+
+def test_retries_against_a_stalled_host_stay_within_the_calls_timeout(
+    get_notifications: Callable[..., Callable[[], Any]],
+) -> None:
+    with ScriptedServer(stall) as api:
+        elapsed, error = _timed(get_notifications(f"{api.url}/v1", timeout=1.0, max_retries=3))
+    assert isinstance(error, APITimeoutError), error
+    # Before: 4 attempts of 1 s each, plus 0.5 + 1 + 2 s of backoff between them.
+    assert elapsed < 3.0
