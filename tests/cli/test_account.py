@@ -203,3 +203,13 @@ def test_login_with_a_negative_or_non_numeric_token_lifetime_exits_3(
     board = switchboard[0]
     board.app = _lifetime_rewritten(board.app, expires_in)
     assert "expires_in" in cli("login", code=3).stderr
+
+
+def test_a_huge_bad_setting_is_quoted_as_a_short_preview(cli: Cli) -> None:
+    result = cli("login", code=2, env={"IQMETRIX_TIMEOUT": "x" * 100_000})
+    assert "IQMETRIX_TIMEOUT" in result.stderr or "timeout" in result.stderr
+    assert len(result.stderr) < 1_000
+
+
+def test_a_timeout_that_is_not_a_number_is_refused(cli: Cli) -> None:
+    cli("login", code=2, env={"IQMETRIX_TIMEOUT": "nan"})

@@ -25,12 +25,14 @@ port with its default (fake) credentials; a ``[profiles.emulator]`` in the file 
 from __future__ import annotations
 
 import importlib
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._text import preview
 from ._exit import CliError
 
 __all__ = [
@@ -156,9 +158,9 @@ def _number(setting: Setting, kind: type[float] | type[int], name: str, *, minim
         value = kind(setting.value)
     except ValueError:
         value = None
-    if value is None or value < minimum:
+    if value is None or math.isnan(value) or value < minimum:
         what = "a number of seconds above 0" if kind is float else "a whole number >= 0"
-        raise CliError(f"{name} must be {what}, got {setting.value!r} (from {setting.source})")
+        raise CliError(f"{name} must be {what}, got {preview(setting.value)} (from {setting.source})")
     return value
 
 

@@ -7,6 +7,7 @@ from uuid import UUID
 
 import typer
 
+from ..._text import preview
 from ...models import OrderStatus
 from .._exit import CliError, ExitCode
 from .._options import DbOption, JsonOption, OrderIdArgument
@@ -85,7 +86,7 @@ def order(ctx: typer.Context, order_id: OrderIdArgument, db: DbOption = None, js
     try:
         key = UUID(order_id.strip())
     except ValueError:
-        raise CliError(f"order id must be a GUID, got {order_id!r}") from None
+        raise CliError(f"order id must be a GUID, got {preview(order_id)}") from None
     session = Session.of(ctx)
     with session.existing_ledger(db) as book:
         found = book.order(key)
