@@ -12,6 +12,7 @@ import httpx
 import pytest
 from lxml import etree
 
+from iqmetrix_dropship import parse_feed
 from iqmetrix_dropship.emulator import Emulator
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -79,6 +80,12 @@ class Page:
 def parse_page(body: bytes) -> Page:
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
     return Page(etree.fromstring(body, parser))
+
+
+def assert_feed_readable(emulator: Emulator) -> None:
+    """Every page of the feed parses with the SDK's own parser (within its size cap)."""
+    for page_id in emulator.page_ids():
+        parse_feed(emulator.page(page_id))
 
 
 def page_id_of(href: str | None) -> str:

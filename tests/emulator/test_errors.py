@@ -30,6 +30,18 @@ def test_a_wrong_supplier_id_cannot_be_found_in_the_uri(api: Api, path: str) -> 
     assert response.json() == {"Message": "Cannot find supplier identifier in the uri"}
 
 
+def test_a_supplier_id_too_long_for_any_integer_is_a_wrong_supplier_id(api: Api) -> None:
+    # int() refuses more than 4,300 digits (CVE-2020-10735): the id must not reach it.
+    response = api.get(f"/v1/Suppliers({'1' * 5000})/Notifications")
+
+    assert response.status_code == 400
+    assert response.json() == {"Message": "Cannot find supplier identifier in the uri"}
+
+
+def test_leading_zeros_still_name_the_supplier(api: Api) -> None:
+    assert api.get("/v1/Suppliers(0060455)/Notifications").status_code == 200
+
+
 def test_a_wrong_supplier_id_on_a_status_update(api: Api, emulator: Emulator) -> None:
     order_id = emulator.order_ids()[0]
 

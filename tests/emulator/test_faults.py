@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import httpx
 import pytest
 
 from iqmetrix_dropship.emulator import Emulator
 
-from .conftest import FEED, Api, get_token
+from .conftest import FEED, Api, assert_feed_readable, get_token
+
+NAN, INF = float("nan"), float("inf")
 
 
 def test_forced_token_expiry_makes_every_access_token_invalid(api: Api, emulator: Emulator) -> None:
@@ -135,3 +138,134 @@ def test_configured_faults_apply_from_the_start() -> None:
     emulator = Emulator(orders=1, error_rate=1.0)
     with httpx.Client(transport=emulator.transport(), base_url="http://e") as client:
         assert Api(emulator, client).get(FEED).status_code == 500
+
+
+# -- numbers that are no numbers: refused, naming the field, changing nothing --------------
+
+# Python's json module reads NaN and Infinity, so that they arrive as floats; a 400-digit
+# integer arrives as an int that float() cannot convert.
+BAD_FAULTS = [
+    (b'{"latency": NaN}', "latency"),
+    (b'{"latency": Infinity}', "latency"),
+    (b'{"latency": "nan"}', "latency"),
+    (b'{"latency": -1}', "latency"),
+    (b'{"latency": 61}', "latency"),
+    (b'{"latency": 1' + b"0" * 400 + b"}", "latency"),
+    (b'{"error_rate": NaN}', "error_rate"),
+    (b'{"error_rate": 2}', "error_rate"),
+    (b'{"unavailable": NaN}', "unavailable"),
+    (b'{"unavailable": 1.5}', "unavailable"),
+    (b'{"unavailable": -1}', "unavailable"),
+    (b'{"unavailable": true}', "unavailable"),
+    (b'{"retry_after": NaN}', "retry_after"),
+    (b'{"retry_after": 1.5}', "retry_after"),
+    (b'{"retry_after": "3"}', "retry_after"),
+    (b'{"reset": "yes"}', "reset"),
+    (b'{"expire_tokens": 1}', "expire_tokens"),
+    (b'{"bogus": 1}', "bogus"),
+]
+
+
+@pytest.mark.parametrize(("body", "field"), BAD_FAULTS, ids=[body.decode()[:30] for body, _ in BAD_FAULTS])
+def test_bad_fault_numbers_are_refused_naming_the_field(
+    api: Api, client: httpx.Client, emulator: Emulator, body: bytes, field: str
+) -> None:
+    before = emulator.summary()["faults"]
+
+    response = client.post("/_emulator/faults", content=body)
+
+    assert response.status_code == 400
+    assert response.json()["Field"] == field
+    assert client.get("/_emulator/faults").json() == before
+    assert client.get("/_emulator/state").status_code == 200
+    assert api.get(FEED).status_code == 200
+
+
+def test_a_refused_fault_request_neither_resets_nor_expires_tokens(
+    api: Api, client: httpx.Client, emulator: Emulator
+) -> None:
+    emulator.set_faults(retry_after=9)
+
+    response = client.post("/_emulator/faults", json={"reset": True, "expire_tokens": True, "error_rate": 2})
+
+    assert response.status_code == 400
+    assert emulator.summary()["faults"]["retry_after"] == 9
+    assert api.get(FEED).status_code == 200  # the token was not expired
+
+
+@pytest.mark.parametrize(
+    ("faults", "field"),
+    [
+        ({"latency": NAN}, "latency"),
+        ({"latency": INF}, "latency"),
+        ({"error_rate": NAN}, "error_rate"),
+        ({"unavailable": 1.5}, "unavailable"),
+        ({"unavailable": True}, "unavailable"),
+        ({"retry_after": NAN}, "retry_after"),
+        ({"retry_after": "3"}, "retry_after"),
+    ],
+    ids=repr,
+)
+def test_set_faults_refuses_what_is_no_number_in_range(emulator: Emulator, faults: dict[str, Any], field: str) -> None:
+    before = emulator.summary()["faults"]
+
+    with pytest.raises(ValueError, match=field):
+        emulator.set_faults(**faults)
+
+    assert emulator.summary()["faults"] == before
+
+
+BAD_ADVANCES = [
+    b'{"advance": NaN}',
+    b'{"advance": Infinity}',
+    b'{"advance": -Infinity}',
+    b'{"advance": "nan"}',
+    b'{"advance": "inf"}',
+    b'{"advance": 1e308}',
+    b'{"advance": 1' + b"0" * 400 + b"}",
+    b'{"advance": -1}',
+    b'{"advance": true}',
+    b'{"advance": null}',
+    b'{"advance": [1]}',
+]
+
+
+@pytest.mark.parametrize("body", BAD_ADVANCES, ids=[body.decode()[:30] for body in BAD_ADVANCES])
+def test_a_clock_advance_that_is_no_finite_number_is_refused_and_the_clock_keeps_working(
+    client: httpx.Client, emulator: Emulator, body: bytes
+) -> None:
+    response = client.post("/_emulator/clock", content=body)
+
+    assert response.status_code == 400
+    assert response.json()["Field"] == "advance"
+    assert emulator.now() < time.time() + 60  # the clock did not move
+    api = Api(emulator, client)  # a token is granted, and accepted
+    assert api.get(FEED).status_code == 200
+    emulator.place_order()
+    assert_feed_readable(emulator)
+
+
+@pytest.mark.parametrize("body", [b"[1]", b'{"bogus": 1}', b"{not json"], ids=repr)
+def test_a_clock_request_that_is_no_advance_is_refused(client: httpx.Client, emulator: Emulator, body: bytes) -> None:
+    response = client.post("/_emulator/clock", content=body)
+
+    assert response.status_code == 400
+    assert emulator.now() < time.time() + 60
+
+
+@pytest.mark.parametrize("seconds", [NAN, INF, -INF, -1, 1e308, True, "10"], ids=repr)
+def test_advance_clock_refuses_what_is_no_finite_number_of_seconds(emulator: Emulator, seconds: Any) -> None:
+    with pytest.raises(ValueError, match="seconds"):
+        emulator.advance_clock(seconds)
+
+    assert emulator.now() < time.time() + 60
+
+
+def test_the_clock_stops_before_the_feed_would_need_a_five_digit_year(emulator: Emulator) -> None:
+    emulator.advance_clock(253_000_000_000 - time.time())  # the year 9987
+
+    with pytest.raises(ValueError, match="9999"):
+        emulator.advance_clock(400_000_000)  # 12 more years
+    emulator.place_order()
+
+    assert_feed_readable(emulator)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import httpx
@@ -60,3 +62,15 @@ def test_a_file_of_another_supplier_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="60455"):
         Emulator(db=db, supplier_id=1)
+
+
+def test_the_emulators_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        with Emulator(orders=3, seed=1, db=tmp_path / "emulator.db"):
+            pass
+    finally:
+        os.umask(previous)
+    made = [path for path in tmp_path.iterdir() if path.name.startswith("emulator.db")]
+    assert made
+    assert {path.name: stat.S_IMODE(path.stat().st_mode) for path in made} == {path.name: 0o600 for path in made}

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import uuid
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
 
+from iqmetrix_dropship import OrderCreated, parse_feed
 from iqmetrix_dropship.emulator import Emulator, EmulatorConfig
 
-from .conftest import DROPSHIP, XSI_NIL, Page, parse_page
+from .conftest import DROPSHIP, XSI_NIL, Page, assert_feed_readable, parse_page
+
+NAN, INF = float("nan"), float("inf")
 
 
 def created_events(emulator: Emulator) -> list[Page]:
@@ -55,6 +61,32 @@ def test_the_default_is_a_hundred_orders() -> None:
 def test_nonsense_settings_are_refused(settings: dict[str, int]) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 - each setting has its own message
         EmulatorConfig(**settings)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"latency": NAN},
+        {"latency": INF},
+        {"latency": 61},
+        {"error_rate": NAN},
+        {"rate_limit_window": NAN},
+        {"rate_limit_window": INF},
+        {"token_lifetime": INF},
+        {"token_lifetime": 60.5},
+        {"refresh_token_lifetime": NAN},
+        {"history_rate": NAN},
+        {"rate_limit": True},
+        {"events": 2.5},
+        {"supplier_id": NAN},
+    ],
+    ids=repr,
+)
+def test_settings_that_are_no_finite_number_in_range_are_refused_naming_them(settings: dict[str, Any]) -> None:
+    (name,) = settings
+
+    with pytest.raises(ValueError, match=name):
+        Emulator(orders=1, **settings)
 
 
 def test_seeded_orders_look_like_real_ones() -> None:
@@ -127,6 +159,144 @@ def test_place_order_refuses_nonsense(emulator: Emulator) -> None:
         emulator.place_order(items=[{"sku": "A"}, {"sku": "A"}])
     with pytest.raises(ValueError, match="already exists"):
         emulator.place_order(order_id=emulator.order_ids()[0])
+
+
+# -- what an order may hold: one check for the Python API and the admin endpoint ----------
+
+# (fields, the field the refusal must name): each value is one the feed could not carry, or
+# that the SDK could not read back (feed/_values.py), or that makes no order.
+_BAD_ORDERS: list[tuple[dict[str, Any], str]] = [
+    ({"order_id": "order-1"}, "order_id"),
+    ({"order_id": 12345}, "order_id"),
+    ({"items": "abc"}, "items"),
+    ({"items": {"sku": "A"}}, "items"),
+    ({"items": []}, "items"),
+    ({"items": [{"sku": f"S{n}"} for n in range(51)]}, "items"),
+    ({"items": ["abc"]}, "items[0]"),
+    ({"items": [{"colour": "red"}]}, "items[0].colour"),
+    ({"items": [{"sku": 5}]}, "items[0].sku"),
+    ({"items": [{"sku": ""}]}, "items[0].sku"),
+    ({"items": [{"sku": "S" * 101}]}, "items[0].sku"),
+    ({"items": [{"sku": "A"}, {"sku": "A"}]}, "items[1].sku"),
+    ({"items": [{"description": ["x"]}]}, "items[0].description"),
+    ({"items": [{"description": "d" * 201}]}, "items[0].description"),
+    ({"items": [{"quantity": "abc"}]}, "items[0].quantity"),
+    ({"items": [{"quantity": "5"}]}, "items[0].quantity"),
+    ({"items": [{"quantity": 0}]}, "items[0].quantity"),
+    ({"items": [{"quantity": 1.5}]}, "items[0].quantity"),
+    ({"items": [{"quantity": NAN}]}, "items[0].quantity"),
+    ({"items": [{"quantity": True}]}, "items[0].quantity"),
+    ({"items": [{"quantity": 2**31}]}, "items[0].quantity"),
+    ({"items": [{"selling_price": "abc"}]}, "items[0].selling_price"),
+    ({"items": [{"selling_price": NAN}]}, "items[0].selling_price"),
+    ({"items": [{"selling_price": "NaN"}]}, "items[0].selling_price"),
+    ({"items": [{"selling_price": INF}]}, "items[0].selling_price"),
+    ({"items": [{"selling_price": "-Infinity"}]}, "items[0].selling_price"),
+    ({"items": [{"selling_price": "-1"}]}, "items[0].selling_price"),
+    ({"items": [{"selling_price": "0.0000001"}]}, "items[0].selling_price"),
+    ({"items": [{"selling_price": "1e15"}]}, "items[0].selling_price"),
+    ({"items": [{"selling_price": True}]}, "items[0].selling_price"),
+    ({"items": [{"selling_price": [1]}]}, "items[0].selling_price"),
+    ({"items": [{"catalog_id": 7}]}, "items[0].catalog_id"),
+    ({"items": [{"catalog_id": "c" * 101}]}, "items[0].catalog_id"),
+    ({"ship_to_store": "maybe"}, "ship_to_store"),
+    ({"ship_to_store": 1}, "ship_to_store"),
+    ({"country_code": "FR"}, "country_code"),
+    ({"country_code": "ca"}, "country_code"),
+    ({"company_id": "x"}, "company_id"),
+    ({"company_id": 1.5}, "company_id"),
+    ({"company_id": NAN}, "company_id"),
+    ({"company_id": True}, "company_id"),
+    ({"company_id": 0}, "company_id"),
+    ({"company_id": 10**30}, "company_id"),
+    ({"location_id": "x"}, "location_id"),
+    ({"location_id": -5}, "location_id"),
+    ({"shipping_method": 7}, "shipping_method"),
+    ({"shipping_method": ""}, "shipping_method"),
+    ({"shipping_method": "m" * 101}, "shipping_method"),
+]
+BAD_ORDERS = [pytest.param(fields, field, id=json.dumps(fields)[:40]) for fields, field in _BAD_ORDERS]
+
+
+@pytest.mark.parametrize(("fields", "field"), BAD_ORDERS)
+def test_place_order_refuses_what_the_feed_cannot_carry(emulator: Emulator, fields: dict[str, Any], field: str) -> None:
+    events = emulator.event_count
+
+    with pytest.raises(ValueError, match=re.escape(field)):
+        emulator.place_order(**fields)
+
+    assert emulator.event_count == events
+    assert_feed_readable(emulator)
+
+
+@pytest.mark.parametrize(("fields", "field"), BAD_ORDERS)
+def test_admin_refuses_what_the_feed_cannot_carry_naming_the_field(
+    client: httpx.Client, emulator: Emulator, fields: dict[str, Any], field: str
+) -> None:
+    events = emulator.event_count
+
+    # json.dumps writes NaN and Infinity as Python's json module reads them.
+    response = client.post("/_emulator/orders", content=json.dumps(fields))
+
+    assert response.status_code == 400
+    assert response.json()["Field"] == field
+    assert field in response.json()["Message"]
+    assert emulator.event_count == events
+    assert_feed_readable(emulator)
+
+
+@pytest.mark.parametrize("count", [-1, 1.5, NAN, "3", True, None, 10_001])
+def test_place_orders_refuses_a_count_that_is_no_count(emulator: Emulator, count: Any) -> None:
+    events = emulator.event_count
+
+    with pytest.raises(ValueError, match="count"):
+        emulator.place_orders(count)
+
+    assert emulator.event_count == events
+
+
+@pytest.mark.parametrize(
+    ("price", "written"),
+    [("29.99", "29.99"), (29.99, "29.99"), (25, "25"), (Decimal("12.50"), "12.50"), ("1e3", "1000"), ("-0", "0")],
+)
+def test_a_price_is_kept_in_the_plain_notation_the_feed_writes(emulator: Emulator, price: Any, written: str) -> None:
+    order_id = emulator.place_order(items=[{"sku": "A", "selling_price": price}])
+
+    assert emulator.order(order_id)["items"][0]["selling_price"] == written
+    event = parse_feed(emulator.page()).entries[0].event
+    assert isinstance(event, OrderCreated)
+    assert event.items[0].selling_price == Decimal(written)
+
+
+def test_items_given_without_a_sku_get_distinct_ones(emulator: Emulator) -> None:
+    # Items are keyed by sku: two lines with one sku could never be updated apart.
+    order_id = emulator.place_order(items=[{}] * 30)
+
+    skus = [item["sku"] for item in emulator.order(order_id)["items"]]
+    assert len(set(skus)) == 30
+
+
+def test_a_refused_order_leaves_the_next_random_order_as_it_was() -> None:
+    refused, untouched = Emulator(orders=3, seed=9), Emulator(orders=3, seed=9)
+    with pytest.raises(ValueError, match="country_code"):
+        refused.place_order(country_code="FR")
+
+    assert refused.order(refused.place_order()) == untouched.order(untouched.place_order())
+
+
+def test_a_page_of_the_largest_orders_accepted_is_one_the_sdk_reads() -> None:
+    emulator = Emulator(orders=0)
+    # & is the character that grows most in the feed (&amp;).
+    items = [
+        {"sku": f"{n:02}" + "&" * 98, "description": "&" * 200, "catalog_id": "&" * 100, "quantity": 2**31 - 1}
+        for n in range(50)
+    ]
+
+    for _ in range(50):
+        emulator.place_order(items=items, shipping_method="&" * 100, company_id=2**31 - 1)
+
+    assert emulator.summary()["current_page_entries"] == 50
+    assert_feed_readable(emulator)
 
 
 def test_new_events_are_never_older_than_the_newest(emulator: Emulator) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from iqmetrix_dropship.emulator import Emulator
 
-from .conftest import DROPSHIP, Api, Page
+from .conftest import DROPSHIP, Api, Page, assert_feed_readable
 
 ORDER = "OrderStatusUpdate"
 ITEMS = "ItemStatusUpdate"
@@ -294,6 +294,29 @@ def test_item_status_update_rejections(
     assert response.status_code == 400
     assert field in response.json()["ModelState"]
     assert emulator.event_count == events
+
+
+@pytest.mark.parametrize("quantity", [2**31, 10**30])
+def test_a_quantity_beyond_an_int32_is_refused_and_the_feed_stays_readable(
+    api: Api, emulator: Emulator, order_id: str, quantity: int
+) -> None:
+    # The SDK reads integers of at most 19 digits: a 31-digit quantity would break the page.
+    events = emulator.event_count
+    body = {"Id": order_id, "ItemInformation": [{"Sku": "EM-JH073-MI", "Quantity": quantity}]}
+
+    response = api.put(order_id, ITEMS, body)
+
+    assert response.status_code == 400
+    assert "ItemInformation[0].Quantity" in response.json()["ModelState"]
+    assert emulator.event_count == events
+    assert_feed_readable(emulator)
+
+
+def test_the_largest_int32_quantity_is_accepted(api: Api, emulator: Emulator, order_id: str) -> None:
+    body = {"Id": order_id, "ItemInformation": [{"Sku": "EM-JH073-MI", "Quantity": 2**31 - 1}]}
+
+    assert api.put(order_id, ITEMS, body).status_code == 202
+    assert_feed_readable(emulator)
 
 
 def test_item_update_id_must_match_the_order(api: Api, order_id: str) -> None:

@@ -16,12 +16,15 @@ Errors are the documented ones (supplier-orders-api.md "Errors", traps.md 16): `
 ASP.NET routes do. The order of checks: route (404), method (405), injected faults, token (401),
 rate limit (429), supplier id (400), then the request itself. Injected 500/503s and the rate
 limit concern the supplier API only; added latency applies to every ``/v1`` request.
+
+Every body is read with a cap (``_limits.py``): past it, ``413`` ``{"Message": ...}``. No request,
+however malformed, gets a ``500`` other than an injected one: a bad value is a ``400`` that names
+it, and changes nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -31,12 +34,25 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
-from ._faults import RateLimitResult
+from ._checks import InvalidFieldError, boolean, integer, unknown_fields
+from ._faults import FAULT_FIELDS, RateLimitResult
+from ._limits import (
+    MAX_ADMIN_BODY_BYTES,
+    MAX_TOKEN_BODY_BYTES,
+    MAX_UPDATE_BODY_BYTES,
+    BodyTooLargeError,
+    EntryTooLargeError,
+    InvalidJsonError,
+    parse_json,
+    read_body,
+)
+from ._orders import MAX_ORDERS_PER_CALL, ORDER_FIELDS
 from ._tokens import TokenRefusedError
 from ._updates import InvalidRequestError, normalize_guid
 
 if TYPE_CHECKING:
     from ._emulator import Emulator
+    from ._records import Order
 
 __all__ = ["create_app"]
 
@@ -68,6 +84,10 @@ def _invalid_request(reason: str | None = None) -> JSONResponse:
     if reason is None:
         return _message(400, "The request is invalid")
     return _message(400, "The request is invalid", ModelState={"": [reason]})
+
+
+def _too_large(error: BodyTooLargeError | EntryTooLargeError, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"Message": str(error)}, status_code=413, headers=headers)
 
 
 def create_app(emulator: Emulator) -> Starlette:
@@ -104,14 +124,17 @@ class _SupplierApi:
     async def token(self, request: Request) -> Response:
         if request.method != "POST":
             return _method_not_allowed(request.method)
-        body = await request.body()
+        headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+        try:
+            body = await read_body(request, MAX_TOKEN_BODY_BYTES)
+        except BodyTooLargeError as too_large:
+            return _too_large(too_large, headers)
         form: dict[str, str] = {}
         # Like the OAuth server it mimics, only a form body counts: a JSON body carries no
         # grant_type at all and so gets unsupported_grant_type.
         content_type = request.headers.get("content-type", "")
         if content_type.startswith("application/x-www-form-urlencoded"):
             form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-        headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
         try:
             answer = self.emulator._grant_token(form)
         except TokenRefusedError as refused:
@@ -128,7 +151,8 @@ class _SupplierApi:
         refusal, limit = self.gate(request)
         if refusal is not None:
             return refusal
-        if not (supplier.isascii() and supplier.isdigit()) or int(supplier) != self.emulator.supplier_id:
+        # Compared as text, leading zeros aside: int() of a 5,000-digit id raises ValueError.
+        if not (supplier.isascii() and supplier.isdigit()) or supplier.lstrip("0") != str(self.emulator.supplier_id):
             response: Response = _message(400, "Cannot find supplier identifier in the uri")
         elif update is None:
             response = self.feed(page.group("page") if page else None)
@@ -176,17 +200,38 @@ class _SupplierApi:
                 415,
                 f"The request entity's media type '{content_type}' is not supported for this resource.",
             )
+        return await self.apply_update(request, order, order_level=update.group("kind").lower() == "orderstatusupdate")
+
+    async def apply_update(self, request: Request, order: Order, *, order_level: bool) -> Response:
+        """The body, read with its cap, checked, applied: ``202`` with the echo, or why not."""
         try:
-            body = json.loads(await request.body())
-            if update.group("kind").lower() == "orderstatusupdate":
-                echo = self.emulator._update_order(order, body)
-            else:
-                echo = self.emulator._update_items(order, body)
+            body = parse_json(await read_body(request, MAX_UPDATE_BODY_BYTES))
+            apply = self.emulator._update_order if order_level else self.emulator._update_items
+            echo = apply(order, body)
+        except (BodyTooLargeError, EntryTooLargeError) as too_large:
+            return _too_large(too_large)
         except InvalidRequestError as invalid:
             return JSONResponse(invalid.body(), status_code=400)
-        except ValueError:
-            return _invalid_request("The request body is not valid JSON.")
+        except InvalidJsonError as invalid:
+            return _invalid_request(str(invalid))
         return JSONResponse(echo, status_code=202)
+
+
+async def _admin_body(request: Request) -> dict[str, Any]:
+    """An admin request's JSON object; an empty body is ``{}``."""
+    raw = await read_body(request, MAX_ADMIN_BODY_BYTES)
+    body = parse_json(raw) if raw.strip() else {}
+    if not isinstance(body, dict):
+        raise TypeError("a JSON object is required")
+    return body
+
+
+def _admin_refusal(error: Exception) -> JSONResponse:
+    if isinstance(error, BodyTooLargeError | EntryTooLargeError):
+        return _too_large(error)
+    if isinstance(error, InvalidFieldError):
+        return _message(400, str(error), Field=error.field)
+    return _message(400, str(error))
 
 
 def _admin_routes(emulator: Emulator) -> list[Route]:
@@ -194,19 +239,15 @@ def _admin_routes(emulator: Emulator) -> list[Route]:
         return JSONResponse(emulator.summary())
 
     async def orders(request: Request) -> Response:
-        raw = await request.body()
         try:
-            body = json.loads(raw) if raw.strip() else {}
-            if not isinstance(body, dict):
-                raise TypeError("a JSON object is required")
-            count = body.pop("count", 1)
-            if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 10_000:
-                raise ValueError("count must be an integer from 0 to 10000")
+            body = await _admin_body(request)
+            unknown_fields(body, ("count", *ORDER_FIELDS))
+            count = integer(body.pop("count", 1), "count", minimum=0, maximum=MAX_ORDERS_PER_CALL)
             if body and count != 1:
-                raise ValueError("order fields can only be given for a single order")
+                raise InvalidFieldError("count", "order fields can only be given for a single order")
             order_ids = [emulator.place_order(**body) for _ in range(count)]
-        except (ValueError, TypeError) as error:
-            return JSONResponse({"Message": str(error)}, status_code=400)
+        except (BodyTooLargeError, ValueError, TypeError) as error:
+            return _admin_refusal(error)
         return JSONResponse({"order_ids": order_ids}, status_code=201)
 
     async def order(request: Request) -> Response:
@@ -225,23 +266,22 @@ def _admin_routes(emulator: Emulator) -> list[Route]:
         if request.method == "GET":
             return JSONResponse(emulator.summary()["faults"])
         try:
-            body = json.loads(await request.body() or b"{}")
-            if not isinstance(body, dict):
-                raise TypeError("a JSON object is required")
-            if body.pop("reset", False):
-                emulator.reset_faults()
-            expired = emulator.expire_tokens() if body.pop("expire_tokens", False) else 0
-            current = emulator.set_faults(**body)
-        except (ValueError, TypeError) as error:
-            return JSONResponse({"Message": str(error)}, status_code=400)
+            body = await _admin_body(request)
+            unknown_fields(body, ("reset", "expire_tokens", *FAULT_FIELDS))
+            reset = boolean(body.pop("reset", False), "reset")
+            expire_tokens = boolean(body.pop("expire_tokens", False), "expire_tokens")
+            current, expired = emulator._admin_faults(body, reset=reset, expire_tokens=expire_tokens)
+        except (BodyTooLargeError, ValueError, TypeError) as error:
+            return _admin_refusal(error)
         return JSONResponse({**current, "expired_tokens": expired})
 
     async def clock(request: Request) -> Response:
         try:
-            body = json.loads(await request.body() or b"{}")
-            emulator.advance_clock(float(body.get("advance", 0)))
-        except (ValueError, TypeError, AttributeError) as error:
-            return JSONResponse({"Message": str(error)}, status_code=400)
+            body = await _admin_body(request)
+            unknown_fields(body, ("advance",))
+            emulator._advance_clock(body.get("advance", 0), "advance")
+        except (BodyTooLargeError, ValueError, TypeError) as error:
+            return _admin_refusal(error)
         return JSONResponse({"now": emulator.now()})
 
     return [

@@ -10,6 +10,9 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from ._checks import InvalidFieldError, integer, number
+from ._faults import MAX_LATENCY
+
 __all__ = [
     "DEFAULT_PUBLIC_HOST",
     "PAGE_SIZE",
@@ -31,6 +34,8 @@ DEFAULT_PASSWORD = "emulator-password"  # noqa: S105 - a fake, printed emulator 
 DEFAULT_ORDERS = 100
 TOKEN_LIFETIME = 43199  # authentication.md: 12 hours, as the real accounts host answers it
 REFRESH_TOKEN_LIFETIME = 7 * 24 * 3600  # authentication.md: refresh tokens expire after 7 days
+_MAX_LIFETIME = 10 * 365 * 24 * 3600  # seconds: ten years is forever for a test run
+_MAX_SEEDED = 1_000_000_000  # events or orders: far more than fits in memory
 
 
 @dataclass(frozen=True)
@@ -86,28 +91,30 @@ class EmulatorConfig:
     db: str | os.PathLike[str] | None = None
 
     def __post_init__(self) -> None:
+        # Every number is checked for type and range, NaN and infinities included (a NaN passes
+        # any "< 0" check); InvalidFieldError is a ValueError that names the setting.
         for name in ("orders", "events"):
             value = getattr(self, name)
-            if value is not None and value < 0:
-                raise ValueError(f"{name} must be >= 0, not {value}")
+            if value is not None:
+                integer(value, name, minimum=0, maximum=_MAX_SEEDED)
         if self.orders is not None and self.events is not None and self.events < self.orders:
             raise ValueError("events counts the orders' own events: it must be >= orders")
         if self.orders == 0 and self.events:
             raise ValueError("status updates need orders: events > 0 needs orders > 0")
+        integer(self.seed, "seed", minimum=-(2**63), maximum=2**63 - 1)
+        integer(self.supplier_id, "supplier_id", minimum=1, maximum=2**31 - 1)
         for name in ("error_rate", "malformed_entry_id_rate", "history_rate"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be between 0 and 1")
-        if self.latency < 0:
-            raise ValueError("latency must be >= 0")
-        if self.token_lifetime <= 0 or self.refresh_token_lifetime <= 0:
-            raise ValueError("token lifetimes must be positive")
-        if self.rate_limit is not None and self.rate_limit < 1:
-            raise ValueError("rate_limit must be >= 1 (or None for no limit)")
-        if self.rate_limit_window <= 0:
-            raise ValueError("rate_limit_window must be positive")
+            number(getattr(self, name), name, minimum=0.0, maximum=1.0)
+        number(self.latency, "latency", minimum=0.0, maximum=MAX_LATENCY)
+        for name in ("token_lifetime", "refresh_token_lifetime"):
+            integer(getattr(self, name), name, minimum=1, maximum=_MAX_LIFETIME)
+        if self.rate_limit is not None:
+            integer(self.rate_limit, "rate_limit", minimum=1, maximum=2**31 - 1)
+        if number(self.rate_limit_window, "rate_limit_window", minimum=0.0, maximum=_MAX_LIFETIME) == 0:
+            raise InvalidFieldError("rate_limit_window", "must be positive")
         if self.rate_limit_scope not in ("token", "global"):
             raise ValueError("rate_limit_scope must be 'token' or 'global'")
-        if not self.public_host.startswith(("http://", "https://")):
+        if not isinstance(self.public_host, str) or not self.public_host.startswith(("http://", "https://")):
             raise ValueError("public_host must be an absolute http(s) URL")
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import gc
 import random
@@ -15,8 +16,10 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from ._app import create_app
+from ._checks import InvalidFieldError, integer, number
 from ._config import PAGE_SIZE, Credentials, EmulatorConfig
 from ._faults import FaultDecision, FaultInjector, Faults, RateLimiter, RateLimitResult
+from ._orders import MAX_ORDERS_PER_CALL, order_request
 from ._records import Order
 from ._seed import Retailer, seed_history
 from ._server import EmulatorServer
@@ -25,11 +28,17 @@ from ._store import SqliteStore
 from ._tokens import TokenStore
 from ._transport import EmulatorTransport
 from ._updates import normalize_guid, parse_item_update, parse_order_update
+from ._xml import format_timestamp
 
 if TYPE_CHECKING:
     from types import TracebackType
 
 __all__ = ["Emulator"]
+
+_LATEST_CLOCK = calendar.timegm((9999, 1, 1, 0, 0, 0, 0, 0, 0))
+"""The clock goes no further: feed timestamps have four-digit years (9999-12-31 is .NET's
+``DateTime.MaxValue``), and a year's margin keeps a page's ``<updated>`` (a few seconds past its
+newest entry) in year 9999 too."""
 
 
 @contextmanager
@@ -112,6 +121,7 @@ class Emulator:
         with _gc_paused():
             self._fill(rng, state, loading)
         state.listener = store
+        state.limit_entries = True  # from here on, every change comes from outside
 
     def _fill(self, rng: random.Random, state: DropshipState, loading: bool) -> None:
         config, store = self.config, self._store
@@ -189,11 +199,19 @@ class Emulator:
         return time.time() + self._clock_offset
 
     def advance_clock(self, seconds: float) -> None:
-        """Move the clock forward, e.g. past a token's or a rate-limit window's end."""
-        if seconds < 0:
-            raise ValueError("the clock only moves forward")
+        """Move the clock forward, e.g. past a token's or a rate-limit window's end.
+
+        ``seconds`` is a finite number >= 0 that keeps the clock before the year 9999; anything
+        else is a ``ValueError`` and the clock does not move.
+        """
+        self._advance_clock(seconds, "seconds")
+
+    def _advance_clock(self, seconds: object, field: str) -> None:
+        checked = number(seconds, field, minimum=0.0, maximum=float(_LATEST_CLOCK))
         with self._lock:
-            self._clock_offset += seconds
+            if self.now() + checked > _LATEST_CLOCK:
+                raise InvalidFieldError(field, f"would move the clock past {format_timestamp(_LATEST_CLOCK)}")
+            self._clock_offset += checked
 
     @property
     def event_count(self) -> int:
@@ -320,29 +338,31 @@ class Emulator:
     ) -> str:
         """A retailer places an order: an ``order-created`` event appears. Returns the order id.
 
-        Fields not given are drawn at random. ``items`` are mappings with any of ``sku``,
-        ``description``, ``quantity``, ``selling_price``, ``catalog_id``.
+        Fields not given are drawn at random. ``items`` (1 to 50) are mappings with any of
+        ``sku``, ``description``, ``quantity``, ``selling_price``, ``catalog_id``. A value the
+        feed could not carry is a ``ValueError`` naming the field, and nothing changes.
         """
+        request = order_request(
+            order_id=order_id,
+            items=items,
+            ship_to_store=ship_to_store,
+            country_code=country_code,
+            company_id=company_id,
+            location_id=location_id,
+            shipping_method=shipping_method,
+        )
         with self._lock:
-            if order_id is not None:
-                given, order_id = order_id, normalize_guid(str(order_id))
-                if order_id is None:
-                    raise ValueError(f"order_id must be a GUID, not {given!r}")
-            order = self._retailer.order(
-                order_id=order_id,
-                items=items,
-                ship_to_store=ship_to_store,
-                country_code=country_code,
-                company_id=company_id,
-                location_id=location_id,
-                shipping_method=shipping_method,
-            )
+            if request.order_id is not None and request.order_id in self._state.orders:
+                # Checked before the retailer draws anything: a refused order leaves the random stream as it was.
+                raise InvalidFieldError("order_id", f"order {request.order_id} already exists")
+            order = self._retailer.order(request)
             with self._transaction():
                 self._state.record_order_created(order, self._state.next_timestamp(self.now()))
             return order.order_id
 
     def place_orders(self, count: int) -> list[str]:
-        """``count`` random orders, placed one after the other."""
+        """``count`` random orders (0 to 10,000), placed one after the other."""
+        integer(count, "count", minimum=0, maximum=MAX_ORDERS_PER_CALL)
         with self._lock:
             return [self.place_order() for _ in range(count)]
 
@@ -356,18 +376,38 @@ class Emulator:
         unavailable: int | None = None,
         retry_after: int | None = None,
     ) -> dict[str, float | int]:
-        """Change some faults (see ``_faults``); the others stay. Returns them all."""
+        """Change some faults (see ``_faults``); the others stay. Returns them all.
+
+        A bad value (NaN, out of range, of the wrong type) is a ``ValueError`` naming it, and no
+        fault changes.
+        """
         with self._lock:
-            given: dict[str, Any] = {
-                "latency": latency,
-                "error_rate": error_rate,
-                "unavailable": unavailable,
-                "retry_after": retry_after,
-            }
-            changed = dataclasses.replace(self._faults.faults, **{k: v for k, v in given.items() if v is not None})
-            changed.validate()
-            self._faults.faults = changed
-            return changed.as_dict()
+            return self._change_faults(
+                {
+                    "latency": latency,
+                    "error_rate": error_rate,
+                    "unavailable": unavailable,
+                    "retry_after": retry_after,
+                }
+            )
+
+    def _change_faults(self, given: Mapping[str, object], *, reset: bool = False) -> dict[str, float | int]:
+        """Check everything first, then apply: a refused change leaves the faults as they were."""
+        current = Faults() if reset else self._faults.faults
+        merged: dict[str, object] = dict(current.as_dict())
+        merged.update({name: value for name, value in given.items() if value is not None})
+        changed = Faults.checked(**merged)
+        self._faults.faults = changed
+        return changed.as_dict()
+
+    def _admin_faults(
+        self, given: Mapping[str, object], *, reset: bool, expire_tokens: bool
+    ) -> tuple[dict[str, float | int], int]:
+        """``POST /_emulator/faults``: all of it, or (on a bad value) none of it."""
+        with self._lock:
+            faults = self._change_faults(given, reset=reset)
+            expired = self._tokens.expire_access_tokens(self.now()) if expire_tokens else 0
+            return faults, expired
 
     def reset_faults(self) -> None:
         """No latency, no errors, no outage (the configured ones included)."""

@@ -20,7 +20,15 @@ import math
 import random
 from dataclasses import asdict, dataclass
 
-__all__ = ["FaultDecision", "Faults", "RateLimitResult", "RateLimiter"]
+from ._checks import integer, number
+
+__all__ = ["FAULT_FIELDS", "MAX_LATENCY", "FaultDecision", "Faults", "RateLimitResult", "RateLimiter"]
+
+FAULT_FIELDS = ("latency", "error_rate", "unavailable", "retry_after")
+MAX_LATENCY = 60.0
+"""Seconds: longer than any client waits for an answer; more would only hang the emulator."""
+_MAX_RETRY_AFTER = 86_400  # a day: what a Retry-After of a planned outage could say
+_MAX_UNAVAILABLE = 1_000_000_000
 
 
 @dataclass
@@ -33,13 +41,20 @@ class Faults:
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
 
-    def validate(self) -> None:
-        if self.latency < 0:
-            raise ValueError("latency must be >= 0")
-        if not 0.0 <= self.error_rate <= 1.0:
-            raise ValueError("error_rate must be between 0 and 1")
-        if self.unavailable < 0 or self.retry_after < 0:
-            raise ValueError("unavailable and retry_after must be >= 0")
+    @classmethod
+    def checked(cls, latency: object, error_rate: object, unavailable: object, retry_after: object) -> Faults:
+        """Faults from values given from outside; ``InvalidFieldError`` (a ``ValueError``) names a bad one.
+
+        Latency and error rate are finite floats (a NaN would pass any ``< 0`` check, then fail
+        every JSON answer that shows it); the counts are integers, as ``Retry-After`` is
+        (RFC 9110 10.2.3: delay-seconds).
+        """
+        return cls(
+            latency=number(latency, "latency", minimum=0.0, maximum=MAX_LATENCY),
+            error_rate=number(error_rate, "error_rate", minimum=0.0, maximum=1.0),
+            unavailable=integer(unavailable, "unavailable", minimum=0, maximum=_MAX_UNAVAILABLE),
+            retry_after=integer(retry_after, "retry_after", minimum=0, maximum=_MAX_RETRY_AFTER),
+        )
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,13 @@ prices with 0 or 2 decimals (traps.md 26), tracking numbers with leading zeros (
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._checks import InvalidFieldError
+from ._orders import ItemRequest, OrderRequest
 from ._records import NO_ADDRESS, Address, Customer, ItemInfo, Order, OrderLine, Seller
-from ._xml import xml_safe
 
 if TYPE_CHECKING:
     from ._state import DropshipState
@@ -237,20 +237,12 @@ class Retailer:
         zip_code = f"{prefix}{_digits(self.rng, 2)}"
         return zip_code if self.rng.random() < 0.8 else f"{zip_code}-{_digits(self.rng, 4)}"
 
-    def order(
-        self,
-        *,
-        order_id: str | None = None,
-        items: Sequence[Mapping[str, Any]] | None = None,
-        ship_to_store: bool | None = None,
-        country_code: str | None = None,
-        company_id: int | None = None,
-        location_id: int | None = None,
-        shipping_method: str | None = None,
-    ) -> Order:
-        """A new order; every field not given is drawn at random."""
+    def order(self, request: OrderRequest | None = None) -> Order:
+        """A new order: the fields of ``request`` (checked by ``_orders``), the others drawn at random."""
+        given = request or OrderRequest()
         rng = self.rng
-        lines = self._lines(items)
+        lines = self._lines(given.items)
+        company_id, location_id = given.company_id, given.location_id
         candidates = [
             store
             for store in self.stores
@@ -258,6 +250,7 @@ class Retailer:
             and (location_id is None or store.location_id == location_id)
         ] or self.stores
         store = rng.choice(candidates)
+        ship_to_store = given.ship_to_store
         if ship_to_store is None:
             ship_to_store = rng.random() < 0.35
         first, family = rng.choice(_FIRST_NAMES), rng.choice(_FAMILY_NAMES)
@@ -268,9 +261,9 @@ class Retailer:
             printable_id=_digits(rng, 8),
         )
         if ship_to_store:
-            address = self._store_address(store, f"{first} {family}", country_code)
+            address = self._store_address(store, f"{first} {family}", given.country_code)
         else:
-            address = self._home_address(f"{first} {family}", country_code)
+            address = self._home_address(f"{first} {family}", given.country_code)
         customer = Customer(
             alternate_name=None,
             customer_id=guid(rng),
@@ -282,17 +275,17 @@ class Retailer:
             type="Person",
         )
         return Order(
-            order_id=order_id or guid(rng),
+            order_id=given.order_id or guid(rng),
             supplier_id=self.supplier_id,
             seller=seller,
             ship_to_store=ship_to_store,
             address=address,
             customer=customer,
-            shipping_method=xml_safe(shipping_method) if shipping_method else rng.choice(_SHIPPING_METHODS),
+            shipping_method=given.shipping_method or rng.choice(_SHIPPING_METHODS),
             items=lines,
         )
 
-    def _lines(self, items: Sequence[Mapping[str, Any]] | None) -> tuple[OrderLine, ...]:
+    def _lines(self, items: tuple[ItemRequest, ...] | None) -> tuple[OrderLine, ...]:
         rng = self.rng
         if items is None:
             count = rng.choice((1, 1, 1, 2, 2, 3, 4))
@@ -306,23 +299,31 @@ class Retailer:
                 )
                 for product in rng.sample(self.catalog, count)
             )
-        if not items:
-            raise ValueError("an order needs at least one item")
-        lines: list[OrderLine] = []
-        for given in items:
-            product = rng.choice(self.catalog)
-            line = OrderLine(
-                catalog_id=xml_safe(str(given.get("catalog_id", product.catalog_id))),
-                description=xml_safe(str(given.get("description", product.description))),
-                quantity=int(given.get("quantity", 1)),
-                selling_price=Decimal(str(given.get("selling_price", product.price))),
-                sku=xml_safe(str(given.get("sku", product.sku))),
+        # Items are keyed by sku (an ItemStatusUpdate names them by it): an item given without
+        # one takes a catalog product whose sku no other item has. Checked before any draw, so
+        # that a refused order leaves the random stream, and so every later order, as it was.
+        given_skus = {item.sku for item in items if item.sku is not None}
+        unnamed = sum(1 for item in items if item.sku is None)
+        products = [product for product in self.catalog if product.sku not in given_skus]
+        if unnamed > len(products):
+            raise InvalidFieldError(
+                "items",
+                f"{unnamed} items have no sku, but the catalog has only {len(products)} other products: "
+                "give their skus",
             )
-            if line.quantity < 1:
-                raise ValueError("an item's quantity must be >= 1")
-            if any(line.sku == other.sku for other in lines):
-                raise ValueError(f"sku {line.sku!r} appears twice: items are keyed by sku")
-            lines.append(line)
+        drawn = iter(rng.sample(products, unnamed))
+        lines: list[OrderLine] = []
+        for item in items:
+            product = next(drawn) if item.sku is None else rng.choice(self.catalog)
+            lines.append(
+                OrderLine(
+                    catalog_id=item.catalog_id if item.catalog_id is not None else product.catalog_id,
+                    description=item.description if item.description is not None else product.description,
+                    quantity=item.quantity,
+                    selling_price=item.selling_price if item.selling_price is not None else product.price,
+                    sku=item.sku if item.sku is not None else product.sku,
+                )
+            )
         return tuple(lines)
 
     def _store_address(self, store: _Store, attention: str, country_code: str | None) -> Address:

@@ -18,6 +18,7 @@ import uuid
 from typing import Protocol
 
 from ._config import PAGE_SIZE
+from ._limits import check_entry_size
 from ._records import Event, ItemInfo, Order, OrderCreatedEvent, StatusUpdatedEvent
 from ._seed import HISTORY_START, guid
 from ._xml import render_page
@@ -82,6 +83,10 @@ class DropshipState:
         self.orders: dict[str, Order] = {}
         self.events: list[Event] = []
         self.listener: StateListener | None = None
+        self.limit_entries = False
+        """Refuse a change whose entry would pass ``MAX_ENTRY_BYTES`` (``_limits.py``), before it
+        changes anything. Off while seeding: seeded entries are small, and measuring each one
+        would double the time of a large seed."""
         self._entry_ids: set[str] = set()
         self._page_namespace = uuid.uuid5(uuid.NAMESPACE_URL, f"urn:iqmetrix-dropship-emulator:{seed}:{supplier_id}")
         self._page_ids: list[str] = []
@@ -124,6 +129,10 @@ class DropshipState:
             self.listener.order_added(order)
 
     def record_order_created(self, order: Order, timestamp: int) -> OrderCreatedEvent:
+        if order.order_id in self.orders:
+            raise ValueError(f"order {order.order_id} already exists")
+        if self.limit_entries:
+            check_entry_size(OrderCreatedEvent("", timestamp, order))
         self.add_order(order)
         event = OrderCreatedEvent(self.new_entry_id(), timestamp, order)
         self.append(event)
@@ -141,7 +150,6 @@ class DropshipState:
         timestamp: int,
     ) -> StatusUpdatedEvent:
         """An ``OrderStatusUpdate``: the order and every item take ``status`` (traps.md 23)."""
-        order.status = status
         items = order_items(
             order,
             status=status,
@@ -150,13 +158,20 @@ class DropshipState:
             message=message,
             info=info,
         )
-        return self._record_statuses(order, items, timestamp)
+        return self._record_statuses(order, items, timestamp, order_status=status)
 
     def record_item_update(self, order: Order, items: tuple[ItemInfo, ...], timestamp: int) -> StatusUpdatedEvent:
         """An ``ItemStatusUpdate``: only the items given change; the order's status does not."""
-        return self._record_statuses(order, items, timestamp)
+        return self._record_statuses(order, items, timestamp, order_status=None)
 
-    def _record_statuses(self, order: Order, items: tuple[ItemInfo, ...], timestamp: int) -> StatusUpdatedEvent:
+    def _record_statuses(
+        self, order: Order, items: tuple[ItemInfo, ...], timestamp: int, *, order_status: str | None
+    ) -> StatusUpdatedEvent:
+        if self.limit_entries:
+            company_id, supplier_id = order.seller.company_id, self.supplier_id
+            check_entry_size(StatusUpdatedEvent("", timestamp, order.order_id, company_id, supplier_id, items))
+        if order_status is not None:
+            order.status = order_status
         for item in items:
             order.item_statuses[item.sku] = item.status
         if self.listener is not None:

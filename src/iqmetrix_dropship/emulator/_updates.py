@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from ._checks import preview
 from ._records import ItemInfo, Order
 from ._xml import xml_safe
 
@@ -44,6 +45,7 @@ STATUSES = (
 """The wire names of OrderStatus and ItemStatus (both enums have the same nine)."""
 _STATUS_SET = frozenset(STATUSES)
 _DEFAULT_STATUS = "PendingSupplier"
+_INT32_MAX = 2**31 - 1
 
 
 class InvalidRequestError(Exception):
@@ -94,7 +96,7 @@ def _id(body: dict[str, Any], order_id: str) -> str:
         raise InvalidRequestError("Id", "The Id field is required.")
     guid = normalize_guid(value) if isinstance(value, str) else None
     if guid is None:
-        raise InvalidRequestError("Id", f"Error converting value {value!r} to type 'System.Guid'.")
+        raise InvalidRequestError("Id", f"Error converting value {preview(value)} to type 'System.Guid'.")
     if guid != order_id:
         raise InvalidRequestError("Id", f"Id {guid} does not match the order id in the uri.")
     return guid
@@ -107,7 +109,7 @@ def _status(body: dict[str, Any], field: str) -> str:
     if not isinstance(value, str) or value not in _STATUS_SET:
         raise InvalidRequestError(
             field,
-            f"Error converting value {value!r} to a status; valid values are " + ", ".join(STATUSES) + ".",
+            f"Error converting value {preview(value)} to a status; valid values are " + ", ".join(STATUSES) + ".",
         )
     return value
 
@@ -165,11 +167,11 @@ def parse_item_update(body: object, order: Order) -> ItemUpdateRequest:
             raise InvalidRequestError(f"{where}.Sku", "Sku must be a string.")
         line = order.line(sku)
         if line is None:
-            raise InvalidRequestError(f"{where}.Sku", f"Sku {sku!r} is not an item of this order.")
+            raise InvalidRequestError(f"{where}.Sku", f"Sku {preview(sku)} is not an item of this order.")
         catalog_id = _text(item, "CatalogId", f"{where}.CatalogId")
         if catalog_id is not None and catalog_id.lower() != line.catalog_id.lower():
             raise InvalidRequestError(
-                f"{where}.CatalogId", f"CatalogId {catalog_id!r} is not the catalog id of {sku!r}."
+                f"{where}.CatalogId", f"CatalogId {preview(catalog_id)} is not the catalog id of {preview(sku)}."
             )
         quantity = item.get("Quantity")
         if quantity is None:
@@ -178,6 +180,10 @@ def parse_item_update(body: object, order: Order) -> ItemUpdateRequest:
             raise InvalidRequestError(f"{where}.Quantity", "Quantity must be an integer.")
         elif quantity < 0:
             raise InvalidRequestError(f"{where}.Quantity", "Quantity must not be negative.")
+        elif quantity > _INT32_MAX:
+            # The service's Quantity is an Int32; unchecked, a 30-digit one would reach the
+            # feed, where the SDK reads integers of at most 19 digits.
+            raise InvalidRequestError(f"{where}.Quantity", "Value was either too large or too small for an Int32.")
         status = _status(item, f"{where}.Status")
         tracking_info = _text(item, "TrackingInfo", f"{where}.TrackingInfo")
         shipping_provider = _text(item, "ShippingProvider", f"{where}.ShippingProvider")

@@ -15,7 +15,6 @@ writable by its owner only (0600): it may hold customer data.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from datetime import datetime, timezone
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from .._exceptions import CheckpointError
+from .._files import create_private
 from .._protocol.follow import Cursor
 from ..models import FeedEntry
 
@@ -80,23 +80,6 @@ CREATE TABLE IF NOT EXISTS dropship_cursor (
 _CURSOR_COLUMNS = ("name", "entry_id", "page_id", "updated_at")
 # Tables that only an OrderLedger creates.
 _LEDGER_TABLES = frozenset({"dropship_orders", "dropship_items", "dropship_events", "dropship_ledger_migrations"})
-
-
-def create_private(path: str | Path) -> None:
-    """Create ``path`` empty and readable by its owner only (0600), unless it exists already.
-
-    SQLite gives the ``-wal`` and ``-shm`` files it makes beside a database the database's own
-    mode, so they are private too. An existing file keeps the mode its owner chose.
-    """
-    if str(path) == ":memory:" or str(path).startswith("file:"):
-        return
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    except OSError:
-        return  # no such folder, no permission: sqlite3 reports it, with the path, when it opens
-    os.close(descriptor)
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
