@@ -34,10 +34,10 @@ from ._exceptions import (
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._async_client import AsyncDropshipClient
-    from ._client import DropshipClient
+    from ._async.client import AsyncDropshipClient
     from ._protocol.config import Environment
     from ._protocol.retry import RetryPolicy
+    from ._sync.client import DropshipClient
     from .feed import parse_feed
     from .follow import (
         AsyncFeedFollower,
@@ -74,8 +74,8 @@ if TYPE_CHECKING:
 # Everything else loads on first use (PEP 562): `import iqmetrix_dropship` stays cheap, and a
 # program that never follows the feed never imports sqlite3 or the ledger.
 _LAZY = {
-    "AsyncDropshipClient": "._async_client",
-    "DropshipClient": "._client",
+    "AsyncDropshipClient": "._async.client",
+    "DropshipClient": "._sync.client",
     "Environment": "._protocol.config",
     "RetryPolicy": "._protocol.retry",
     "parse_feed": ".feed",

@@ -14,7 +14,7 @@ import pytest
 from iqmetrix_dropship import CheckpointError, Cursor, DropshipClient, OrderLedger, SQLiteCheckpoint
 from iqmetrix_dropship.emulator import Emulator
 
-from ..support import client_for
+from .conftest import Connect
 
 
 @pytest.fixture
@@ -23,8 +23,9 @@ def emulator() -> Emulator:
 
 
 @pytest.fixture
-def client(emulator: Emulator) -> Iterator[DropshipClient]:
-    with client_for(emulator) as sdk:
+def client(emulator: Emulator, connect: Connect) -> Iterator[DropshipClient]:
+    """A client of this test's kind: both followers refuse the same files."""
+    with connect(emulator) as sdk:
         yield sdk
 
 

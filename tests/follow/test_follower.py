@@ -23,7 +23,8 @@ from iqmetrix_dropship import (
 )
 from iqmetrix_dropship.emulator import Emulator
 
-from ..support import async_client_for, client_for
+from ..support import async_client_for
+from .conftest import Connect, Transport
 
 
 @pytest.fixture
@@ -32,8 +33,9 @@ def emulator() -> Emulator:
 
 
 @pytest.fixture
-def client(emulator: Emulator) -> Iterator[DropshipClient]:
-    with client_for(emulator) as sdk:
+def client(emulator: Emulator, connect: Connect) -> Iterator[DropshipClient]:
+    """A client of this test's kind: every test here runs against both followers."""
+    with connect(emulator) as sdk:
         yield sdk
 
 
@@ -77,9 +79,9 @@ def test_a_roll_over_between_two_polls_loses_and_repeats_nothing(
     assert seen == emulator.entry_ids()
 
 
-def test_a_full_current_page_rolling_over_between_polls(client: DropshipClient) -> None:
+def test_a_full_current_page_rolling_over_between_polls(connect: Connect) -> None:
     emulator = Emulator(events=250, seed=9)  # the current page is exactly full
-    with client_for(emulator) as sdk:
+    with connect(emulator) as sdk:
         follower = sdk.follow(checkpoint=MemoryCheckpoint())
         seen = ids(follower.poll())
         emulator.place_orders(1)  # 50 entries move into an archive; the current page restarts with 1
@@ -87,25 +89,19 @@ def test_a_full_current_page_rolling_over_between_polls(client: DropshipClient) 
     assert seen == emulator.entry_ids()
 
 
-def test_a_roll_over_during_the_walk_loses_and_repeats_nothing(emulator: Emulator) -> None:
+def test_a_roll_over_during_the_walk_loses_and_repeats_nothing(emulator: Emulator, connect: Connect) -> None:
     """New events arrive while a poll walks back and reads forward: nothing is lost or repeated."""
-    inner = emulator.transport()
-    requests = 0
 
-    class Busy(httpx.BaseTransport):
-        def handle_request(self, request: httpx.Request) -> httpx.Response:
-            nonlocal requests
-            requests += 1
-            if "Notifications" in request.url.path:
-                emulator.place_orders(7)  # during every page fetch, the retailer sells more
-            return inner.handle_request(request)
+    def busy(request: httpx.Request) -> None:
+        if "Notifications" in request.url.path:
+            emulator.place_orders(7)  # during every page fetch, the retailer sells more
 
     seen: list[str] = []
-    with client_for(emulator, http_client=httpx.Client(transport=Busy())) as sdk:
+    with connect(emulator, transport=Transport(emulator, busy)) as sdk:
         follower = sdk.follow(checkpoint=MemoryCheckpoint())
         for _ in range(4):
             seen += ids(follower.poll())
-        with client_for(emulator) as quiet:  # a last poll with no new sales
+        with connect(emulator) as quiet:  # a last poll with no new sales
             seen += ids(quiet.follow(checkpoint=follower.checkpoint).poll())
     assert seen == emulator.entry_ids()
     assert len(seen) == len(set(seen))
@@ -156,9 +152,9 @@ def test_start_latest_starts_after_the_newest_entry(emulator: Emulator, client: 
     assert ids(follower.poll()) == emulator.entry_ids()[-2:]
 
 
-def test_start_latest_on_an_empty_feed_then_delivers_everything_that_comes() -> None:
+def test_start_latest_on_an_empty_feed_then_delivers_everything_that_comes(connect: Connect) -> None:
     emulator = Emulator(events=0, seed=1)
-    with client_for(emulator) as sdk:
+    with connect(emulator) as sdk:
         follower = sdk.follow(checkpoint=MemoryCheckpoint(), start="latest")
         assert ids(follower.poll()) == []
         emulator.place_orders(3)
@@ -182,11 +178,13 @@ def test_a_cursor_not_found_back_to_the_oldest_page_raises_cursor_lost(client: D
         list(follower.poll())
 
 
-def test_a_sqlite_checkpoint_survives_a_restart(emulator: Emulator, client: DropshipClient, tmp_path: Path) -> None:
+def test_a_sqlite_checkpoint_survives_a_restart(
+    emulator: Emulator, client: DropshipClient, connect: Connect, tmp_path: Path
+) -> None:
     path = tmp_path / "state.db"
     before = ids(client.follow(checkpoint=path).poll())
     emulator.place_orders(4)
-    with client_for(emulator) as restarted, SQLiteCheckpoint(path) as checkpoint:
+    with connect(emulator) as restarted, SQLiteCheckpoint(path) as checkpoint:
         after = ids(restarted.follow(checkpoint=checkpoint).poll())
     assert before == emulator.entry_ids()[:-4]
     assert after == emulator.entry_ids()[-4:]
@@ -327,32 +325,33 @@ def test_a_follower_closes_the_checkpoint_it_opened_and_only_that(client: Dropsh
 
 
 @pytest.mark.parametrize("read_ahead", [0, 1, 4, 16])
-def test_reading_ahead_delivers_the_same_entries_in_the_same_order(emulator: Emulator, read_ahead: int) -> None:
-    with client_for(emulator) as sdk:
+def test_reading_ahead_delivers_the_same_entries_in_the_same_order(
+    emulator: Emulator, connect: Connect, read_ahead: int
+) -> None:
+    with connect(emulator) as sdk:
         follower = sdk.follow(checkpoint=MemoryCheckpoint())
         follower.read_ahead = read_ahead
         assert ids(follower.poll()) == emulator.entry_ids()
 
 
-def test_a_page_that_fails_while_read_ahead_raises_in_order_and_loses_nothing(emulator: Emulator) -> None:
-    inner = emulator.transport()
+def test_a_page_that_fails_while_read_ahead_raises_in_order_and_loses_nothing(
+    emulator: Emulator, connect: Connect
+) -> None:
     broken = emulator.page_ids()[3]
     failing = True
     reads_of_broken = 0
 
-    class OnePageDown(httpx.BaseTransport):
+    def one_page_down(request: httpx.Request) -> httpx.Response | None:
         """Page 3 answers the walk back's scan, then fails when the forward read asks again."""
-
-        def handle_request(self, request: httpx.Request) -> httpx.Response:
-            nonlocal reads_of_broken
-            if broken in request.url.path:
-                reads_of_broken += 1
-                if failing and reads_of_broken > 1:
-                    return httpx.Response(500, text="disk on fire")
-            return inner.handle_request(request)
+        nonlocal reads_of_broken
+        if broken in request.url.path:
+            reads_of_broken += 1
+            if failing and reads_of_broken > 1:
+                return httpx.Response(500, text="disk on fire")
+        return None
 
     seen: list[str] = []
-    with client_for(emulator, http_client=httpx.Client(transport=OnePageDown()), max_retries=0) as sdk:
+    with connect(emulator, transport=Transport(emulator, one_page_down), max_retries=0) as sdk:
         follower = sdk.follow(checkpoint=MemoryCheckpoint())
         with pytest.raises(ServerError):
             collect_into(seen, follower.poll())

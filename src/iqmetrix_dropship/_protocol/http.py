@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 import platform
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .._version import __version__
 
-__all__ = ["DEFAULT_MAX_JSON_BYTES", "Request", "Response", "logger", "user_agent"]
+__all__ = ["DEFAULT_MAX_JSON_BYTES", "AsyncSend", "Request", "Response", "Send", "logger", "user_agent"]
 
 logger = logging.getLogger("iqmetrix_dropship")
 
@@ -74,6 +74,11 @@ class Response:
             lowered = name.lower()
             value = next((v for k, v in self.headers.items() if k.lower() == lowered), None)
         return value
+
+
+Send = Callable[[Request], Response]
+"""A driver's way to carry out a request: retries, tokens and the timeout included."""
+AsyncSend = Callable[[Request], Awaitable[Response]]
 
 
 def log_response(request: Request, response: Response, elapsed: float) -> None:

@@ -59,6 +59,7 @@ __all__ = [
     "check_access_token",
     "check_credential",
     "parse_token_response",
+    "refused",
 ]
 
 _FORM_HEADERS = {"Accept": "application/json"}  # the form body sets its own Content-Type
@@ -208,6 +209,14 @@ def parse_token_response(response: Response, now: float) -> Token:
     )
 
 
+def refused(status_code: int, token: str | None) -> bool:
+    """The 401 rule: an answer ``401 Invalid token`` to a request sent with ``token`` means the
+    token was revoked or expired early (a refresh elsewhere revokes it, traps.md 17). The driver
+    then asks the cache to drop it (``TokenCache.invalidate``, under its lock) and, if another
+    token can be had, sends the request once more with a fresh one; a second 401 is raised."""
+    return status_code == 401 and token is not None
+
+
 @dataclass(frozen=True)
 class UseToken:
     token: str = field(repr=False)
@@ -345,11 +354,11 @@ class TokenCache:
             self._recent.append(token.refresh_token.get_secret_value())
         return token.access_token.get_secret_value()
 
-    def invalidate(self, access_token: str) -> bool:
+    def invalidate(self, access_token: str | None) -> bool:
         """The API refused ``access_token`` (401). Drop it if it is still the current token.
 
         Returns whether another token can be had (``False`` for a static token)."""
-        if self.static_token is not None:
+        if self.static_token is not None or access_token is None:
             return False
         token = self._token
         if token is not None and token.access_token.get_secret_value() == access_token:

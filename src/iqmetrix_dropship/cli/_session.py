@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import typer
 
-from .._client import DropshipClient
 from .._exceptions import CheckpointError
 from .._protocol.config import DEFAULT_TIMEOUT
+from .._sync.client import DropshipClient
 from ..ledger import OrderLedger
 from ._exit import CliError
 from ._settings import Settings, resolve

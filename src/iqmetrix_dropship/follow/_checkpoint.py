@@ -144,7 +144,8 @@ class SQLiteCheckpoint:
         """The file is an ``OrderLedger``'s: its cursor can be read here, never moved."""
         return self._ledger_file
 
-    def _refuse_ledger(self) -> None:
+    def refuse_ledger(self) -> None:
+        """``CheckpointError`` if the file is an order ledger's (see ``is_ledger_file``)."""
         if self._ledger_file:
             raise CheckpointError.of(
                 self.path,
@@ -194,7 +195,7 @@ class SQLiteCheckpoint:
     def save(self, cursor: Cursor) -> None:
         with self._lock:
             db = self._connection()
-            self._refuse_ledger()
+            self.refuse_ledger()
             db.execute(
                 "INSERT INTO dropship_cursor (name, entry_id, page_id, updated_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET entry_id = excluded.entry_id, page_id = excluded.page_id, "

@@ -23,8 +23,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..._concurrency import stop_on_signals
 from ...follow import Cursor, FeedFollower
-from ...follow._follower import TRANSIENT_ERRORS, stop_on_signals
+from ...follow._shared import TRANSIENT_ERRORS
 from ...ledger import OrderLedger
 from ...models import FeedEntry, OrderCreated, OrderStatusUpdated
 from .._exit import CliError, ExitCode

@@ -1,8 +1,8 @@
-"""``AsyncDropshipClient``: the asynchronous driver. It only carries out what ``_protocol`` decides."""
+"""The client: a driver that carries out what ``_protocol`` decides, one retry loop, one 401
+replay, one token fetch at a time."""
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime
@@ -10,12 +10,12 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-import anyio
 from tenacity import AsyncRetrying
 
-from ._base import ClientBase
-from ._protocol.deadline import Deadline
-from ._protocol.endpoints import (
+from .._base import ClientBase
+from .._concurrency import AsyncCondition, async_shield, async_sleep
+from .._protocol.deadline import Deadline
+from .._protocol.endpoints import (
     archive_request,
     item_status_request,
     notifications_request,
@@ -24,54 +24,53 @@ from ._protocol.endpoints import (
     read_item_echo,
     read_order_echo,
 )
-from ._protocol.http import Request, Response
-from ._protocol.redact import scrub_chain
-from ._protocol.retry import note_retries
-from ._protocol.tokens import FetchFailed, FetchToken, UseToken, Wait
-from ._protocol.walk import PageWalk
-from ._transport import AsyncTransport
-from .follow import AsyncFeedFollower, CheckpointStore
-from .models import (
-    FeedEntry,
-    FeedPage,
-    ItemStatusUpdate,
-    ItemUpdate,
-    OrderStatus,
-    OrderStatusUpdate,
-)
+from .._protocol.http import Request, Response
+from .._protocol.redact import scrub_chain
+from .._protocol.retry import note_retries
+from .._protocol.tokens import FetchFailed, FetchToken, UseToken, Wait, refused
+from .._protocol.walk import PageWalk
+from ..models import FeedEntry, FeedPage, ItemStatusUpdate, ItemUpdate, OrderStatus, OrderStatusUpdate
+from .transport import AsyncTransport
 
 if TYPE_CHECKING:
     import httpx
+
+    from ..follow import CheckpointStore
+    from .follower import AsyncFeedFollower
 
 __all__ = ["AsyncDropshipClient"]
 
 
 class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
-    """The asynchronous client of the Dropship Supplier Orders API (asyncio or trio, via anyio).
+    """A client of the Dropship Supplier Orders API.
 
     ::
 
-        async with AsyncDropshipClient(supplier_id=60455, client_id="...", client_secret="...",
-                                       username="...", password="...") as client:
+        async with AsyncDropshipClient(
+            supplier_id=60455, client_id="...", client_secret="...", username="...", password="..."
+        ) as client:
             async for entry in client.iter_entries():
                 ...
-            await client.update_order_status(order_id, OrderStatus.SHIPPED,
-                                             tracking_info="1Z999", shipping_provider="UPS")
+            await client.update_order_status(
+                order_id, OrderStatus.SHIPPED, tracking_info="1Z999", shipping_provider="UPS"
+            )
 
-    The same arguments and methods as ``DropshipClient``, as coroutines and async iterators.
-    Share one client between tasks of one event loop; when the token must be refreshed,
-    exactly one task refreshes it.
-    ``get_notifications``, ``get_archive``, ``update_order_status`` and ``update_item_status`` take
-    ``timeout=`` (seconds or ``httpx.Timeout``) and ``max_retries=`` to override the client's
-    defaults for that call (the timeout covers a token fetch the call needs, too).
+    The sync and the async client take the same arguments and offer the same methods (the async
+    one's as coroutines and async iterators, on asyncio or trio). One client holds one connection
+    pool and one token: create it once and share it between the threads (sync) or the tasks of
+    one event loop (async) that use it; when the token must be refreshed, exactly one of them
+    refreshes it. ``get_notifications``, ``get_archive``, ``update_order_status`` and
+    ``update_item_status`` take ``timeout=`` (seconds or ``httpx.Timeout``) and ``max_retries=``
+    to override the client's defaults for that call; the timeout bounds the whole call, token and
+    retries included (see the errors guide).
     """
 
     # A seam for tests: a sleep that records instead of waiting.
-    _sleep = staticmethod(anyio.sleep)
+    _sleep = staticmethod(async_sleep)
 
     def _open_transport(self, http_client: httpx.AsyncClient | None) -> None:
         self._transport = AsyncTransport(http_client, self._config.timeout)
-        self._token_lock = anyio.Condition()
+        self._token_lock = AsyncCondition()
 
     async def aclose(self) -> None:
         """Close the connection pool (unless it belongs to an ``http_client`` you passed in)."""
@@ -95,9 +94,8 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
         nothing is checked and ``None`` is returned. The token itself is never returned.
         """
         if self._tokens.can_refresh:
-            deadline = self._deadline(None)
             try:
-                await self._token(self._timeout(None), deadline)
+                await self._token(self._timeout(None), self._deadline(None))
             except BaseException as error:
                 scrub_chain(error)
                 raise
@@ -139,10 +137,12 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
         At least once: an entry whose handling did not finish (a crash, an exception) comes again;
         one handled is never delivered again. Effects committed with the cursor (``OrderLedger``)
         happen exactly once. ``checkpoint`` is a path (a SQLite file, created if need be), an
-        ``OrderLedger``, or any ``CheckpointStore``. On an empty checkpoint the first poll replays the whole feed
-        (``start="earliest"``), or starts after the newest entry (``start="latest"``).
+        ``OrderLedger``, or any ``CheckpointStore``. On an empty checkpoint the first poll replays
+        the whole feed (``start="earliest"``), or starts after the newest entry (``start="latest"``).
         """
-        return AsyncFeedFollower(self, checkpoint, start=start)
+        from .follower import AsyncFeedFollower  # noqa: PLC0415 - lazily: a client that never follows loads no SQLite
+
+        return AsyncFeedFollower(self._send, self._config, checkpoint, start=start)
 
     # -- status updates --------------------------------------------------------------------
 
@@ -214,12 +214,12 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
     async def _attempt(self, request: Request, timeout: Any, deadline: Deadline) -> Response:
         token = await self._token(timeout, deadline) if request.authenticated else None
         response = await self._transport.send(request, token, timeout, deadline)
-        if response.status_code == 401 and token is not None and await self._token_refused(token):
+        if refused(response.status_code, token) and await self._can_replace(token):
             # The token was revoked or expired early: one fresh token, one replay.
             response = await self._transport.send(request, await self._token(timeout, deadline), timeout, deadline)
         return self._check(request, response)
 
-    async def _token_refused(self, token: str) -> bool:
+    async def _can_replace(self, token: str | None) -> bool:
         async with self._token_lock:
             return self._tokens.invalidate(token)
 
@@ -228,19 +228,17 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
             async with self._token_lock:
                 action = self._tokens.acquire(self._clock())
                 while isinstance(action, Wait):
-                    # Another task fetches the token: wait for it, until this call's deadline.
-                    remaining = deadline.remaining()
-                    with anyio.move_on_after(math.inf if remaining is None else remaining):
-                        await self._token_lock.wait()
+                    # Another caller fetches the token: wait for it, until this call's deadline.
                     if deadline.expired:
                         raise deadline.error(what="waiting for the token another call is fetching")
+                    await self._token_lock.wait(deadline.remaining())
                     action = self._tokens.acquire(self._clock(), waited=action)
             if isinstance(action, UseToken):
                 return action.token
             if isinstance(action, FetchFailed):
                 raise action.error  # the fetch this call waited for failed: so does this call
             outcome = await self._fetch_token(action, timeout, deadline)  # outside the lock: waiters wait on it
-            with anyio.CancelScope(shield=True):  # the cache must learn the outcome, even if cancelled
+            with async_shield():  # the cache must learn the outcome, even if this call is cancelled
                 async with self._token_lock:
                     try:
                         fresh = self._tokens.finish(action, self._clock(), outcome)

@@ -1,0 +1,122 @@
+"""The feed follower: every entry not yet handled, oldest first, none skipped, across restarts.
+
+It drives the plan of one poll (``_protocol/follow.py``) with a send function and the client's
+configuration, not the client itself: the retries, tokens and timeouts are the send function's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any
+
+from .._concurrency import AsyncEvent, async_call_handler, async_stop_on_signals, async_wait_event
+from .._exceptions import APIError
+from .._protocol.config import ClientConfig
+from .._protocol.endpoints import read_feed, read_scan
+from .._protocol.follow import Deliver, ReadAhead, ReadPage, SavePosition, ScanPage, poll_plan
+from .._protocol.http import AsyncSend
+from ..follow._checkpoint import CheckpointStore
+from ..follow._read_ahead import AsyncPrefetcher
+from ..follow._shared import TRANSIENT_ERRORS, AsyncHandler, FollowerBase, log_handler_failure, logger
+from ..models import FeedEntry
+
+__all__ = ["AsyncFeedFollower"]
+
+
+class AsyncFeedFollower(FollowerBase):
+    """Follows the feed; made by ``client.follow(checkpoint=...)``. Use it from one thread or task
+    at a time (the client behind it may be shared).
+
+    ::
+
+        follower = client.follow(checkpoint="dropship-state.db")
+        async for entry in follower.poll():  # every entry not yet handled, oldest first
+            handle(entry)  # the cursor moves past it when the loop asks for the next one
+
+    ``read_ahead`` pages (4 by default; 0 turns it off) of a forward read are fetched ahead of
+    the parse: by worker threads in the sync follower, in batches of tasks in the async one (see
+    ``follow/_read_ahead.py``); the entries still come one by one, in order, to the caller. The
+    checkpoint store is called directly: SQLite commits are local and short.
+    """
+
+    def __init__(
+        self,
+        send: AsyncSend,
+        config: ClientConfig,
+        checkpoint: CheckpointStore | str | os.PathLike[str],
+        *,
+        start: str = "earliest",
+        read_ahead: int = 4,
+    ) -> None:
+        super().__init__(checkpoint, start)
+        self._send = send
+        self._config = config
+        self.read_ahead = read_ahead
+
+    async def poll(self) -> AsyncIterator[FeedEntry]:
+        """Entries not yet handled, oldest first, across archive pages.
+
+        An entry is committed (with the cursor) when the loop asks for the next one, or when the
+        loop ends: an exception or ``break`` in the loop body leaves it to be delivered again.
+        """
+        async with contextlib.aclosing(self._deliveries()) as steps:
+            async for step in steps:
+                yield step.entry
+                self.checkpoint.advance(step.cursor, step.entry)
+
+    async def run(self, handler: AsyncHandler, *, interval: float = 30.0, stop: AsyncEvent | None = None) -> None:
+        """Poll forever, calling ``handler`` for each new entry, until ``stop`` is set or the process
+        gets SIGINT / SIGTERM (main thread); the entry in hand is finished and committed first.
+
+        A handler that raises is logged and its entry delivered again at the next poll; a
+        transient API failure (no answer, 429, 5xx) is logged and the poll retried after
+        ``interval``. Anything else (``CursorLostError``, ``FeedParseError``, ``TokenError``, an
+        unusable checkpoint, ...) needs a person: it is raised. So are ``KeyboardInterrupt``,
+        ``SystemExit`` and a cancellation, as themselves; the entry in hand is then not committed
+        and comes again at the next poll.
+        """
+        stop = stop or AsyncEvent()
+        async with async_stop_on_signals(stop):
+            while not stop.is_set():
+                try:
+                    async with contextlib.aclosing(self._deliveries()) as steps:
+                        async for step in steps:
+                            try:
+                                await async_call_handler(handler, step.entry)
+                            except Exception:
+                                log_handler_failure(step.entry)
+                                break  # the entry stays unhandled: delivered again at the next poll
+                            self.checkpoint.advance(step.cursor, step.entry)
+                            if stop.is_set():
+                                return
+                except TRANSIENT_ERRORS as error:
+                    logger.warning("poll failed, retrying in %.0f s: %s", interval, error)
+                await async_wait_event(stop, interval)
+
+    async def _deliveries(self) -> AsyncGenerator[Deliver, None]:
+        plan = poll_plan(self._config, self.checkpoint.load(), self.start)
+        answer: Any = None
+        failure: APIError | None = None
+        async with AsyncPrefetcher(self._send, window=self.read_ahead) as ahead:
+            with contextlib.closing(self):
+                while True:
+                    try:
+                        step = plan.send(answer) if failure is None else plan.throw(failure)
+                    except StopIteration:
+                        return
+                    answer = failure = None
+                    try:
+                        if isinstance(step, ScanPage):
+                            answer = read_scan(await self._send(step.request))
+                        elif isinstance(step, ReadAhead):
+                            ahead.plan(step.requests)
+                        elif isinstance(step, ReadPage):
+                            answer = read_feed(await ahead.take(step.request))
+                        elif isinstance(step, SavePosition):
+                            self.checkpoint.save(step.cursor)
+                        else:
+                            yield step
+                    except APIError as error:
+                        failure = error  # the plan says what it means (a lost cursor, or itself)

@@ -1,0 +1,65 @@
+"""The transport: carries a decided ``Request`` over httpx and brings back a ``Response``.
+
+Nothing here decides anything. The body is read as a stream into a ``BoundedBody`` (the cap, the
+decompression bomb, the cut of an oversized answer: ``_protocol/body.py``), under the call's
+deadline; building the request and reading the answer are ``_httpx.py``'s, shared with the twin.
+A transport may be shared between threads or tasks, as the httpx client under it may.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from .._concurrency import async_shield, async_time_limit
+from .._exceptions import APIConnectionError
+from .._httpx import SDK_HEADERS, body_for, build, connection_error, follow_redirects, response_of, time_left
+from .._protocol.deadline import Deadline
+from .._protocol.http import Request, Response, log_failure, log_response
+
+__all__ = ["AsyncTransport"]
+
+
+class AsyncTransport:
+    def __init__(self, http_client: httpx.AsyncClient | None, timeout: Any) -> None:
+        self._owns_client = http_client is None
+        self._client = http_client or httpx.AsyncClient(timeout=timeout, follow_redirects=False, headers=SDK_HEADERS)
+
+    async def send(self, request: Request, token: str | None, timeout: Any, deadline: Deadline) -> Response:
+        http_request = build(self._client, request, token, timeout, own_client=self._owns_client, deadline=deadline)
+        started = time.perf_counter()
+        failure: APIConnectionError | None = None
+        # Async, the exchange is cancelled when the deadline passes; sync, time_left() between chunks.
+        with async_time_limit(deadline.remaining()) as limit:
+            try:
+                raw = await self._client.send(
+                    http_request, stream=True, follow_redirects=follow_redirects(self._client, request)
+                )
+                try:
+                    body = body_for(request, raw)
+                    if not raw.is_stream_consumed:
+                        async for chunk in raw.aiter_raw():
+                            body.feed(chunk)
+                            if body.truncated:
+                                break
+                            time_left(http_request, request, deadline)
+                finally:
+                    with async_shield():
+                        await raw.aclose()
+            except httpx.TransportError as error:
+                log_failure(request, error, time.perf_counter() - started)
+                failure = connection_error(request, error, deadline)
+        if limit.cancelled_caught:
+            log_failure(request, TimeoutError(), time.perf_counter() - started)
+            failure = deadline.error(request.method, request.url)
+        if failure is not None:
+            raise failure  # here, not in the except block: see _httpx.py's docstring
+        response = response_of(http_request, raw, body)
+        log_response(request, response, time.perf_counter() - started)
+        return response
+
+    async def aclose(self) -> None:
+        if self._owns_client:  # never close a client the caller gave us
+            await self._client.aclose()

@@ -1,0 +1,193 @@
+"""The seams between the async source and its generated sync twin: what differs by nature.
+
+The async client, transport and follower (``_async/``) are written once; ``scripts/unasync.py``
+generates the sync ones (``_sync/``) by renaming, among other tokens, each ``async_*`` /
+``Async*`` name below to its plain twin. So each seam is a pair defined here, side by side:
+
+======================  ===========================  ========================================
+seam                    async (anyio)                sync
+======================  ===========================  ========================================
+the token condition     ``AsyncCondition``           ``Condition`` (``threading``)
+a section that must     ``async_shield()``           ``shield()``: nothing can cancel it
+finish when cancelled
+a sleep                 ``async_sleep``              ``sleep``
+one request's time      ``async_time_limit``         ``time_limit``: no cancellation; the
+limit                   (cancels at the deadline)    transport checks between chunks instead
+stopping a follower     ``AsyncEvent``,              ``Event``, ``wait_event``
+                        ``async_wait_event``
+SIGINT / SIGTERM        ``async_stop_on_signals``    ``stop_on_signals``
+calling a handler       ``async_call_handler``       ``call_handler``
+                        (awaits a coroutine)
+======================  ===========================  ========================================
+
+Reading ahead differs more (tasks in batches vs worker threads): it has its own module,
+``follow/_read_ahead.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import signal
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any, TypeVar
+
+import anyio
+
+__all__ = [
+    "AsyncCondition",
+    "AsyncEvent",
+    "Condition",
+    "Event",
+    "async_call_handler",
+    "async_shield",
+    "async_sleep",
+    "async_stop_on_signals",
+    "async_time_limit",
+    "async_wait_event",
+    "call_handler",
+    "shield",
+    "sleep",
+    "stop_on_signals",
+    "time_limit",
+    "wait_event",
+]
+
+logger = logging.getLogger("iqmetrix_dropship.follow")
+T = TypeVar("T")
+
+# -- conditions, shields, sleeps -------------------------------------------------------------------
+
+
+class AsyncCondition(anyio.Condition):
+    """``anyio.Condition`` whose ``wait`` gives up after ``timeout`` seconds, as ``threading``'s does."""
+
+    async def wait(self, timeout: float | None = None) -> None:
+        with anyio.move_on_after(math.inf if timeout is None else timeout):
+            await super().wait()
+
+
+Condition = threading.Condition
+
+
+def async_shield() -> anyio.CancelScope:
+    return anyio.CancelScope(shield=True)
+
+
+shield = contextlib.nullcontext
+async_sleep = anyio.sleep
+sleep = time.sleep
+
+
+def async_time_limit(seconds: float | None) -> anyio.CancelScope:
+    """A scope cancelled after ``seconds`` (``cancelled_caught`` says whether it was)."""
+    return anyio.move_on_after(math.inf if seconds is None else seconds)
+
+
+class _NoTimeLimit:
+    """A thread cannot be cancelled: the sync transport checks the deadline between chunks."""
+
+    cancelled_caught = False
+
+    def __enter__(self) -> _NoTimeLimit:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+
+def time_limit(seconds: float | None) -> _NoTimeLimit:
+    return _NoTimeLimit()
+
+
+# -- stopping a follower -----------------------------------------------------------------------
+
+
+AsyncEvent = anyio.Event
+Event = threading.Event
+
+
+async def async_wait_event(event: anyio.Event, timeout: float) -> None:
+    """Wait until ``event`` is set, or ``timeout`` seconds."""
+    with anyio.move_on_after(timeout):
+        await event.wait()
+
+
+def wait_event(event: threading.Event, timeout: float) -> None:
+    event.wait(timeout)
+
+
+def _ask_to_stop(signum: int) -> None:
+    logger.info("received %s: stopping after the entry in hand", signal.Signals(signum).name)
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGINT / SIGTERM set ``stop``: ``run`` ends after the entry in hand (main thread only).
+    A second signal acts as usual (Ctrl-C twice aborts at once: still safe, every entry is
+    committed whole)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, Any] = {}
+
+    def handler(signum: int, frame: object) -> None:
+        _ask_to_stop(signum)
+        stop.set()
+        signal.signal(signum, previous[signum])  # a second signal acts as usual
+
+    for signum in (signal.SIGINT.value, signal.SIGTERM.value):
+        previous[signum] = signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        for signum, handler_before in previous.items():
+            signal.signal(signum, handler_before)
+
+
+@contextlib.asynccontextmanager
+async def async_stop_on_signals(stop: anyio.Event) -> AsyncIterator[None]:
+    """As ``stop_on_signals``, with a task that watches for the signals while the body runs.
+
+    Whatever ends the body (an error, ``KeyboardInterrupt``, ``SystemExit``, a cancellation from
+    outside) is raised as itself once the watcher is gone, never inside an exception group, which
+    ``except KeyboardInterrupt`` would not catch.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    failure: BaseException | None = None
+    async with anyio.create_task_group() as group:
+        group.start_soon(_watch_signals, stop)
+        try:
+            yield
+        except BaseException as error:
+            failure = error
+        group.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
+
+
+async def _watch_signals(stop: anyio.Event) -> None:
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for signum in signals:
+            _ask_to_stop(signum)
+            stop.set()
+            return
+
+
+# -- handlers ------------------------------------------------------------------------------------
+
+
+async def async_call_handler(handler: Callable[[T], object] | Callable[[T], Awaitable[object]], item: T) -> None:
+    """Call ``handler``; await what it returns if it is a coroutine function's."""
+    result = handler(item)
+    if isinstance(result, Awaitable):
+        await result
+
+
+def call_handler(handler: Callable[[T], object], item: T) -> None:
+    handler(item)

@@ -1,0 +1,91 @@
+"""What the async follower and its generated sync twin share: the checkpoint they keep, where a
+first poll starts, which failures ``run`` waits out, and closing what they opened."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+from .._exceptions import APIConnectionError, RateLimitError, ServerError
+from .._protocol.follow import Start
+from .._text import preview
+from ..models import FeedEntry
+from ._checkpoint import CheckpointStore, SQLiteCheckpoint
+
+__all__ = [
+    "TRANSIENT_ERRORS",
+    "AsyncHandler",
+    "FollowerBase",
+    "Handler",
+    "check_start",
+    "log_handler_failure",
+    "logger",
+    "open_checkpoint",
+]
+
+logger = logging.getLogger("iqmetrix_dropship.follow")
+
+# Worth waiting out: the next poll may succeed. Anything else (a lost cursor, a hostile feed,
+# refused credentials, an unusable checkpoint) needs a person, so run() stops and raises it.
+TRANSIENT_ERRORS = (APIConnectionError, ServerError, RateLimitError)
+
+Handler = Callable[[FeedEntry], object]
+AsyncHandler = Callable[[FeedEntry], object] | Callable[[FeedEntry], Awaitable[object]]
+"""A handler of the async follower may be a plain function or a coroutine function."""
+
+
+def open_checkpoint(checkpoint: CheckpointStore | str | os.PathLike[str]) -> CheckpointStore:
+    """A store from a path (SQLite) or a store object.
+
+    Raises ``CheckpointError`` for a store that cannot be used, before anything is delivered: an
+    order ledger's file given as a plain checkpoint is one (pass the ``OrderLedger`` instead)."""
+    if isinstance(checkpoint, (str, os.PathLike)):
+        store = SQLiteCheckpoint(Path(checkpoint))
+        if store.is_ledger_file:
+            store.close()
+            store.refuse_ledger()
+        return store
+    if not isinstance(checkpoint, CheckpointStore):
+        raise TypeError(f"checkpoint must be a path or a CheckpointStore, got {type(checkpoint).__name__}")
+    if isinstance(checkpoint, SQLiteCheckpoint):
+        checkpoint.refuse_ledger()
+    return checkpoint
+
+
+def check_start(start: str) -> Start:
+    if start not in ("earliest", "latest"):
+        raise ValueError(f"start must be 'earliest' or 'latest', got {preview(start)}")
+    return "earliest" if start == "earliest" else "latest"
+
+
+def log_handler_failure(entry: FeedEntry) -> None:
+    logger.exception("the handler failed on entry %s; it will be delivered again", entry.id)
+
+
+_F = TypeVar("_F", bound="FollowerBase")
+
+
+class FollowerBase:
+    """The checkpoint, where to start, and closing what the follower opened."""
+
+    def __init__(self, checkpoint: CheckpointStore | str | os.PathLike[str], start: str) -> None:
+        self._owns_checkpoint = isinstance(checkpoint, (str, os.PathLike))
+        self.checkpoint = open_checkpoint(checkpoint)
+        self.start = check_start(start)
+
+    def close(self) -> None:
+        """Close the checkpoint store if the follower opened it from a path (a store you passed
+        in stays yours to close). Each poll also releases it when it ends: a follower made from
+        a path holds no open file between polls."""
+        close = getattr(self.checkpoint, "close", None)
+        if self._owns_checkpoint and callable(close):
+            close()
+
+    def __enter__(self: _F) -> _F:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
