@@ -40,7 +40,7 @@ SUBSTITUTIONS = [
     ("AsyncClient", "Client"),
     ("async_stop_on_signals", "stop_on_signals"),
     ("async_call_handler", "call_handler"),
-    ("async_time_limit", "time_limit"),
+    ("async_within", "within"),
     ("async_wait_event", "wait_event"),
     ("async_shield", "shield"),
     ("async_sleep", "sleep"),

@@ -11,8 +11,8 @@ the token condition     ``AsyncCondition``           ``Condition`` (``threading`
 a section that must     ``async_shield()``           ``shield()``: nothing can cancel it
 finish when cancelled
 a sleep                 ``async_sleep``              ``sleep``
-one request's time      ``async_time_limit``         ``time_limit``: no cancellation; the
-limit                   (cancels at the deadline)    transport checks between chunks instead
+one exchange's time     ``async_within``             ``within``: on a daemon worker thread,
+limit                   (cancels at the deadline)    the caller stops waiting at the deadline
 stopping a follower     ``AsyncEvent``,              ``Event``, ``wait_event``
                         ``async_wait_event``
 SIGINT / SIGTERM        ``async_stop_on_signals``    ``stop_on_signals``
@@ -29,10 +29,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import queue
 import signal
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from concurrent import futures
 from typing import Any, TypeVar
 
 import anyio
@@ -46,14 +48,14 @@ __all__ = [
     "async_shield",
     "async_sleep",
     "async_stop_on_signals",
-    "async_time_limit",
     "async_wait_event",
+    "async_within",
     "call_handler",
     "shield",
     "sleep",
     "stop_on_signals",
-    "time_limit",
     "wait_event",
+    "within",
 ]
 
 logger = logging.getLogger("iqmetrix_dropship.follow")
@@ -82,25 +84,69 @@ async_sleep = anyio.sleep
 sleep = time.sleep
 
 
-def async_time_limit(seconds: float | None) -> anyio.CancelScope:
-    """A scope cancelled after ``seconds`` (``cancelled_caught`` says whether it was)."""
-    return anyio.move_on_after(math.inf if seconds is None else seconds)
+async def async_within(seconds: float | None, abort: Callable[[], None], call: Callable[[], Awaitable[T]]) -> T:
+    """``await call()``, cancelled after ``seconds``: then ``TimeoutError``. (Cancelling is the
+    abort: ``abort`` is the sync twin's.)"""
+    with anyio.move_on_after(math.inf if seconds is None else seconds):
+        return await call()
+    raise TimeoutError
 
 
-class _NoTimeLimit:
-    """A thread cannot be cancelled: the sync transport checks the deadline between chunks."""
+def within(seconds: float | None, abort: Callable[[], None], call: Callable[[], T]) -> T:
+    """``call()``, waited for at most ``seconds``: then ``abort()`` and ``TimeoutError``.
 
-    cancelled_caught = False
+    A thread cannot be cancelled, and httpx's timeouts are per read: a server that trickles its
+    headers one byte at a time would hold a call for as long as it likes. So the call runs on one
+    of ``_WORKERS``' daemon threads and the caller stops waiting at its deadline; ``abort`` cuts
+    the exchange short where it can (it shuts the socket once the response has one), and the
+    worker ends on its own otherwise (each read is bounded by the call's timeout).
+    """
+    if seconds is None:
+        return call()
+    future = _WORKERS.submit(call)
+    try:
+        return future.result(timeout=seconds)
+    except (TimeoutError, futures.TimeoutError):  # one class since Python 3.11, two before
+        future.cancel()
+        abort()
+    raise TimeoutError
 
-    def __enter__(self) -> _NoTimeLimit:
-        return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        return None
+class _DaemonWorkers:
+    """Daemon threads for ``within``: a call stuck on a server after its caller gave up never keeps
+    the process from exiting (``ThreadPoolExecutor`` joins its threads at exit). Idle threads wait
+    for the next call; one is started when none is idle, so callers never queue behind each other."""
+
+    def __init__(self) -> None:
+        self._calls: queue.SimpleQueue[tuple[Callable[[], Any], futures.Future[Any]]] = queue.SimpleQueue()
+        self._idle = 0
+        self._lock = threading.Lock()
+
+    def submit(self, call: Callable[[], T]) -> futures.Future[T]:
+        future: futures.Future[T] = futures.Future()
+        with self._lock:
+            start = self._idle == 0
+            if not start:
+                self._idle -= 1  # an idle thread will take this call
+        if start:
+            threading.Thread(target=self._work, name="dropship-http", daemon=True).start()
+        self._calls.put((call, future))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            call, future = self._calls.get()
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(call())
+                except BaseException as error:  # handed to the caller, who raises it
+                    future.set_exception(error)
+            del call, future  # nothing of the last call is kept alive while idle
+            with self._lock:
+                self._idle += 1
 
 
-def time_limit(seconds: float | None) -> _NoTimeLimit:
-    return _NoTimeLimit()
+_WORKERS = _DaemonWorkers()
 
 
 # -- stopping a follower -----------------------------------------------------------------------

@@ -12,15 +12,18 @@ Three rules keep secrets and time in check here:
 - an httpx error is turned into the SDK's own by the transport *outside* the ``except`` block
   that caught it, so that it is not the ``__context__`` of what the caller sees (it carries the
   request: the bearer token, or the token form);
-- the call's deadline (``_protocol/deadline.py``) bounds every phase: the timeout of each
-  request is cut to what is left, and what is left is checked, and the read timeout lowered to
-  it, between the chunks of a body (a server may trickle one byte at a time, each read in time).
+- the call's deadline (``_protocol/deadline.py``) bounds the whole exchange: the timeout of
+  each phase is cut to what is left, what is left is checked between the chunks of a body, and
+  the transport stops waiting at the deadline (``_concurrency.within``: cancelled when async, on
+  a worker thread when sync), however slowly a server trickles its headers or its body.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Mapping
+import socket
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -33,6 +36,7 @@ from ._protocol.http import Request, Response, user_agent
 __all__ = [
     "SDK_HEADERS",
     "USER_AGENT",
+    "Exchange",
     "body_for",
     "build",
     "connection_error",
@@ -98,20 +102,34 @@ def follow_redirects(client: httpx.Client | httpx.AsyncClient, request: Request)
     return False if request.purpose == "token" else client.follow_redirects
 
 
-def time_left(http_request: httpx.Request, request: Request, deadline: Deadline) -> None:
-    """Between two chunks: fail if the call's time is up, else let the next read wait no longer
-    than what is left (httpx's documented ``timeout`` request extension, read at each read)."""
-    remaining = deadline.remaining()
-    if remaining is None:
-        return
-    if remaining <= 0:
+def time_left(request: Request, deadline: Deadline) -> None:
+    """Between two chunks of a body: stop reading once the call's time is up."""
+    if deadline.expired:
         raise deadline.error(request.method, request.url, "while the body was still arriving")
-    timeouts = http_request.extensions.get("timeout")
-    if isinstance(timeouts, dict):
-        timeouts["read"] = _least(timeouts.get("read"), remaining)
 
 
-def connection_error(request: Request, error: httpx.TransportError, deadline: Deadline) -> APIConnectionError:
+class Exchange:
+    """One request on the wire, and how to cut it short: once the response has arrived, its
+    socket can be shut down from another thread, which ends a read blocked on it at once."""
+
+    def __init__(self, http_request: httpx.Request) -> None:
+        self.http_request = http_request
+        self._stream: Any = None
+
+    def opened(self, raw: httpx.Response) -> None:
+        self._stream = raw.extensions.get("network_stream")
+
+    def abort(self) -> None:
+        get_extra_info = getattr(self._stream, "get_extra_info", None)
+        sock = get_extra_info("socket") if callable(get_extra_info) else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+def connection_error(request: Request, error: httpx.HTTPError, deadline: Deadline) -> APIConnectionError:
+    """The SDK's error for an httpx one: no answer (a transport error, a timeout), or none that
+    counts (``TooManyRedirects`` on a client built to follow them, a body that cannot be decoded)."""
     if isinstance(error, httpx.TimeoutException):
         if deadline.expired:
             return deadline.error(request.method, request.url)
@@ -136,14 +154,13 @@ def response_of(http_request: httpx.Request, raw: httpx.Response, body: BoundedB
     readable = None
     if not 200 <= raw.status_code < 300:
         # A readable copy for APIError.response (.text, .json()), the body already decoded.
-        kept: Mapping[str, str] = {
-            k: v for k, v in raw.headers.items() if k.lower() not in ("content-encoding", "content-length")
-        }
+        kept = [(k, v) for k, v in raw.headers.items() if k.lower() not in ("content-encoding", "content-length")]
         # Its request is a bare copy (method and URL): the real one carries the bearer token, or
         # for the token endpoint the password and client secret in its body.
         bare = httpx.Request(http_request.method, http_request.url)
 
-        def readable(content: bytes) -> httpx.Response:
-            return httpx.Response(raw.status_code, headers=kept, content=content, request=bare)
+        def readable(content: bytes, clean: Callable[[str], str]) -> httpx.Response:
+            headers = [(name, clean(value)) for name, value in kept]
+            return httpx.Response(raw.status_code, headers=headers, content=content, request=bare)
 
     return Response(raw.status_code, raw.headers, content, raw.reason_phrase, readable, body.truncated)

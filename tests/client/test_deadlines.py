@@ -8,6 +8,7 @@ timeout) and far below what the calls took before (seconds to minutes).
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +19,7 @@ import pytest
 
 from iqmetrix_dropship import APITimeoutError, AsyncDropshipClient, DropshipClient
 
-from ..scripted import ScriptedServer, stall, trickle
+from ..scripted import ScriptedServer, read_request, stall, trickle
 from .conftest import CREDENTIALS
 
 
@@ -144,3 +145,30 @@ def test_retries_against_a_stalled_host_stay_within_the_calls_timeout(
     assert isinstance(error, APITimeoutError), error
     # Before: 4 attempts of 1 s each, plus 0.5 + 1 + 2 s of backoff between them.
     assert elapsed < 3.0
+
+
+def _headers_one_byte_at_a_time(conn: socket.socket, stop: threading.Event) -> None:
+    read_request(conn)
+    head = b"HTTP/1.1 200 OK\r\nX-Pad: " + b"a" * 60 + b"\r\nContent-Length: 0\r\n\r\n"
+    for byte in head:
+        if stop.wait(0.1):
+            return
+        conn.sendall(bytes([byte]))
+
+
+def _headers_then_a_stall(conn: socket.socket, stop: threading.Event) -> None:
+    read_request(conn)
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/atom+xml\r\nContent-Length: 1000\r\n\r\n")
+    if not stop.wait(0.9):
+        conn.sendall(b"<")  # one byte just before the deadline, then nothing
+    stop.wait(30)
+
+
+@pytest.mark.parametrize("script", [_headers_one_byte_at_a_time, _headers_then_a_stall])
+def test_a_server_trickling_its_headers_or_stalling_mid_body_cannot_outlive_the_calls_timeout(
+    get_notifications: Callable[..., Callable[[], Any]], script: Any
+) -> None:
+    with ScriptedServer(script) as api:
+        elapsed, error = _timed(get_notifications(f"{api.url}/v1", timeout=1.0, max_retries=0))
+    assert isinstance(error, APITimeoutError), error
+    assert elapsed < 1.6  # before (sync): 8 s for the headers; 1.9 s for the stall

@@ -11,7 +11,14 @@ import httpx
 import pytest
 import respx
 
-from iqmetrix_dropship import BadRequestError, ConfigurationError, DropshipClient, DropshipError, TokenError
+from iqmetrix_dropship import (
+    APIConnectionError,
+    BadRequestError,
+    ConfigurationError,
+    DropshipClient,
+    DropshipError,
+    TokenError,
+)
 
 from .conftest import NOTIFICATIONS, ORDER_ID, SECRETS, SUPPLIER, TOKEN_URL, token_json
 from .feeds import page
@@ -331,3 +338,83 @@ def test_a_plain_text_error_echoing_a_json_escaped_or_url_encoded_secret_is_reda
     assert "p%40ss" not in text
     assert 'p@ss \\"word' not in text
     assert "s3cr3t-client-secret" not in text
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        lambda s: s.replace("-", "\\u002d"),  # .NET escapes some characters as \uXXXX
+        lambda s: "".join(f"\\u{ord(c):04x}" for c in s),  # or all of them
+        lambda s: s.replace("-", "\\/"),  # and writes "/" as "\/" (not a secret's char here: still decoded)
+    ],
+)
+def test_a_secret_spelled_with_json_escapes_is_redacted_once_decoded(
+    api: respx.MockRouter, client: Any, spelling: Any
+) -> None:
+    api.post(TOKEN_URL).respond(
+        400,
+        content=b'{"error": "invalid_grant", "error_description": "password '
+        + spelling("hunter2-password").encode()
+        + b' is locked"}',
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(TokenError) as caught:
+        client.get_notifications()
+    assert_chain_clean(caught.value)
+    assert_clean(repr(caught.value.description))
+
+
+def test_a_secret_with_a_slash_written_the_dotnet_way_is_redacted_everywhere(
+    api: respx.MockRouter, client_factory: Any
+) -> None:
+    client = client_factory(password="hunter2/password")
+    api.post(TOKEN_URL).respond(200, json=token_json(1))
+    body = b'{"Message": "no: hunter2\\/password"}'
+    api.get(NOTIFICATIONS).respond(400, content=body, headers={"Content-Type": "application/json"})
+    with pytest.raises(BadRequestError) as caught:
+        client.get_notifications()
+    error = caught.value
+    for text in (str(error), repr(error.body), error.response.text, repr(error.response.json())):
+        assert "hunter2/password" not in text
+        assert "hunter2\\/password" not in text
+
+
+def test_an_html_error_page_spelling_a_secret_with_entities_is_redacted(
+    api: respx.MockRouter, client_factory: Any
+) -> None:
+    client = client_factory(password="p@ss&word")
+    api.post(TOKEN_URL).respond(400, html="<html><title>bad password p&#64;ss&amp;word</title></html>")
+    with pytest.raises(TokenError) as caught:
+        client.get_notifications()
+    assert "p@ss&word" not in str(caught.value)
+    assert "***" in str(caught.value)
+
+
+def test_response_headers_quoting_the_token_are_redacted_on_the_kept_response(
+    api: respx.MockRouter, client: Any
+) -> None:
+    api.post(TOKEN_URL).respond(200, json=token_json(1))
+    api.get(NOTIFICATIONS).mock(
+        side_effect=lambda request: httpx.Response(
+            403,
+            text="no",
+            headers={"X-Echo": request.headers["authorization"], "X-Request-Id": "req-access-1"},
+        )
+    )
+    with pytest.raises(DropshipError) as caught:
+        client.get_notifications()
+    response = caught.value.response  # type: ignore[attr-defined]
+    assert_clean(_headers(response.headers))
+    assert response.headers["X-Echo"] == "Bearer ***"
+    assert_clean(repr(caught.value.request_id))  # type: ignore[attr-defined]
+
+
+def test_a_redirect_loop_on_a_client_that_follows_redirects_is_a_clean_connection_error(
+    api: respx.MockRouter, client_factory: Any, kind: str
+) -> None:
+    client = _redirecting_client(kind, client_factory)
+    api.post(TOKEN_URL).respond(200, json=token_json(1))
+    api.get(NOTIFICATIONS).respond(302, headers={"Location": NOTIFICATIONS})
+    with pytest.raises(APIConnectionError, match="TooManyRedirects") as caught:
+        client.get_notifications(max_retries=0)
+    assert_chain_clean(caught.value)  # before: httpx.TooManyRedirects, its request carrying the token

@@ -13,9 +13,19 @@ from typing import Any
 
 import httpx
 
-from .._concurrency import async_shield, async_time_limit
+from .._concurrency import async_shield, async_within
 from .._exceptions import APIConnectionError
-from .._httpx import SDK_HEADERS, body_for, build, connection_error, follow_redirects, response_of, time_left
+from .._httpx import (
+    SDK_HEADERS,
+    Exchange,
+    body_for,
+    build,
+    connection_error,
+    follow_redirects,
+    response_of,
+    time_left,
+)
+from .._protocol.body import BoundedBody
 from .._protocol.deadline import Deadline
 from .._protocol.http import Request, Response, log_failure, log_response
 
@@ -28,37 +38,45 @@ class AsyncTransport:
         self._client = http_client or httpx.AsyncClient(timeout=timeout, follow_redirects=False, headers=SDK_HEADERS)
 
     async def send(self, request: Request, token: str | None, timeout: Any, deadline: Deadline) -> Response:
-        http_request = build(self._client, request, token, timeout, own_client=self._owns_client, deadline=deadline)
+        exchange = Exchange(
+            build(self._client, request, token, timeout, own_client=self._owns_client, deadline=deadline)
+        )
         started = time.perf_counter()
         failure: APIConnectionError | None = None
-        # Async, the exchange is cancelled when the deadline passes; sync, time_left() between chunks.
-        with async_time_limit(deadline.remaining()) as limit:
-            try:
-                raw = await self._client.send(
-                    http_request, stream=True, follow_redirects=follow_redirects(self._client, request)
-                )
-                try:
-                    body = body_for(request, raw)
-                    if not raw.is_stream_consumed:
-                        async for chunk in raw.aiter_raw():
-                            body.feed(chunk)
-                            if body.truncated:
-                                break
-                            time_left(http_request, request, deadline)
-                finally:
-                    with async_shield():
-                        await raw.aclose()
-            except httpx.TransportError as error:
-                log_failure(request, error, time.perf_counter() - started)
-                failure = connection_error(request, error, deadline)
-        if limit.cancelled_caught:
-            log_failure(request, TimeoutError(), time.perf_counter() - started)
+        try:
+            raw, body = await async_within(
+                deadline.remaining(), exchange.abort, lambda: self._exchange(exchange, request, deadline)
+            )
+        except TimeoutError:
             failure = deadline.error(request.method, request.url)
+        except httpx.HTTPError as error:  # no answer, or none that counts (TooManyRedirects, ...)
+            failure = connection_error(request, error, deadline)
         if failure is not None:
-            raise failure  # here, not in the except block: see _httpx.py's docstring
-        response = response_of(http_request, raw, body)
+            log_failure(request, failure, time.perf_counter() - started)
+            raise failure  # here, not in an except block: see _httpx.py's docstring
+        response = response_of(exchange.http_request, raw, body)
         log_response(request, response, time.perf_counter() - started)
         return response
+
+    async def _exchange(
+        self, exchange: Exchange, request: Request, deadline: Deadline
+    ) -> tuple[httpx.Response, BoundedBody]:
+        raw = await self._client.send(
+            exchange.http_request, stream=True, follow_redirects=follow_redirects(self._client, request)
+        )
+        exchange.opened(raw)
+        try:
+            body = body_for(request, raw)
+            if not raw.is_stream_consumed:
+                async for chunk in raw.aiter_raw():
+                    body.feed(chunk)
+                    if body.truncated:
+                        break
+                    time_left(request, deadline)
+        finally:
+            with async_shield():
+                await raw.aclose()
+        return raw, body
 
     async def aclose(self) -> None:
         if self._owns_client:  # never close a client the caller gave us

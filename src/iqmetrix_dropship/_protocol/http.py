@@ -57,10 +57,11 @@ class Response:
     """Case-insensitive in practice (the driver passes ``httpx.Headers``)."""
     content: bytes
     reason: str = ""
-    readable: Callable[[bytes], Any] | None = field(default=None, repr=False)
-    """For a non-2xx answer: makes a readable copy of the transport's response over the body it is
-    given (the body redacted of secrets), for ``APIError.response``; its request is stripped of
-    headers and body. ``None`` otherwise."""
+    readable: Callable[[bytes, Callable[[str], str]], Any] | None = field(default=None, repr=False)
+    """For a non-2xx answer: makes a readable copy of the transport's response, for
+    ``APIError.response``, over the body it is given and with ``clean`` applied to every header
+    value (both redacted of secrets); its request is stripped of headers and body. ``None``
+    otherwise."""
     truncated: bool = False
     """The body was longer than the request's ``max_body_bytes``: ``content`` is its start only."""
 

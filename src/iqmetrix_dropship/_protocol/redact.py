@@ -16,11 +16,13 @@ Two ways a secret could reach an error the caller sees, and the rule for each:
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, unquote_plus
 
 from .._exceptions import DropshipError
 
@@ -31,19 +33,48 @@ REDACTED = "***"
 
 @lru_cache(maxsize=64)
 def _forms(secret: str) -> tuple[str, ...]:
-    """The spellings of ``secret`` a body may hold, longest first (so a longer one is replaced whole)."""
-    forms = {secret, quote_plus(secret), quote(secret, safe=""), json.dumps(secret)[1:-1]}
+    """The spellings of ``secret`` a body may hold as such, longest first (so that a longer one is
+    replaced whole): as sent, URL-encoded, JSON-escaped, HTML-escaped."""
+    forms = {secret, quote_plus(secret), quote(secret, safe=""), json.dumps(secret)[1:-1], html.escape(secret)}
     return tuple(sorted((form for form in forms if form), key=len, reverse=True))
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every known secret replaced by ``***``."""
+_JSON_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|[\\/\"bfnrt])")
+_SIMPLE = {"/": "/", "\\": "\\", '"': '"', "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+def _unescaped(text: str) -> str:
+    # JSON string escapes (\u0026, \/, ... in any mix, as .NET and PHP write them), then HTML
+    # entities (&amp;, &#47;, ...).
+    def one(match: re.Match[str]) -> str:
+        code = match.group(1)
+        return chr(int(code[1:], 16)) if code[0] == "u" else _SIMPLE[code]
+
+    return html.unescape(_JSON_ESCAPE.sub(one, text))
+
+
+def _replace(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         if not secret:
             continue
         for form in _forms(secret):
             if form in text:
                 text = text.replace(form, REDACTED)
+    return text
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every known secret replaced by ``***``.
+
+    A secret may hide behind an escape a server chose (``p\\u0040ss``, ``a&amp;b``, ``%2F``): if the
+    text decoded (JSON escapes and HTML entities, or percent-encoding) still shows a secret, the
+    decoded text is returned, redacted. So no spelling of a secret survives, at the price of
+    returning a decoded message in that rare case."""
+    secrets = tuple(secrets)
+    text = _replace(text, secrets)
+    for view in (_unescaped(text), unquote_plus(text)):
+        if view != text and any(secret and secret in view for secret in secrets):
+            return _replace(view, secrets)
     return text
 
 

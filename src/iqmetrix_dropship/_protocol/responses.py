@@ -28,7 +28,7 @@ from .http import Request, Response, logger
 from .redact import redact, redact_value
 from .retry import parse_retry_after
 
-__all__ = ["error_for", "error_message", "read_json"]
+__all__ = ["error_for", "error_message", "read_json", "readable_body"]
 
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-correlation-id", "x-ms-request-id")
 _MAX_MESSAGE = 300
@@ -61,30 +61,43 @@ def _model_state(data: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def error_message(response: Response, content: bytes | None = None) -> str:
-    """The server's own words, whatever shape the body took; the reason phrase if none.
-    ``content``: the body to read, if not the response's own (a redacted copy)."""
-    content = response.content if content is None else content
-    data = read_json(content)
+def error_message(response: Response, secrets: tuple[str, ...] = ()) -> str:
+    """The server's own words, whatever shape the body took; the reason phrase if none. Every
+    secret in ``secrets`` is redacted from the words *as decoded* (JSON escapes such as ``\\/``
+    or ``\\u0026``, HTML entities), then the text is cut to a short length."""
+    return _shorten(redact(_said(response, read_json(response.content)), secrets))
+
+
+def _said(response: Response, data: Any) -> str:
     if isinstance(data, dict):
         reasons = _model_state(data)
         for key in ("Message", "message", "error_description", "error", "ErrorMessage", "title"):
             value = data.get(key)
             if isinstance(value, str) and value.strip():
-                return _shorten(f"{value.strip().rstrip('.')}: {reasons}" if reasons else value)
+                return f"{value.strip().rstrip('.')}: {reasons}" if reasons else value
         if reasons:
-            return _shorten(reasons)
+            return reasons
     elif isinstance(data, str) and data.strip():
-        return _shorten(data)
-    text = content.decode("utf-8", errors="replace").strip()
+        return data
+    text = response.content.decode("utf-8", errors="replace").strip()
     if text.startswith("<") and "html" in text[:200].lower():
         title = _TITLE.search(text)
-        text = title.group(1) if title else _TAGS.sub(" ", text)
-        text = html.unescape(text)
+        text = html.unescape(title.group(1) if title else _TAGS.sub(" ", text))
     text = " ".join(text.split())
-    if text:
-        return _shorten(text)
-    return response.reason or "no message"
+    return text or response.reason or "no message"
+
+
+def readable_body(response: Response, data: Any, secrets: tuple[str, ...]) -> bytes:
+    """The body for ``APIError.response``, redacted: JSON whose value held a secret is written anew
+    from its redacted value (so that no escape can spell one), other text goes through ``redact``."""
+    if not secrets:
+        return response.content
+    if data is not None:
+        cleaned = redact_value(data, secrets)
+        return response.content if cleaned == data else json.dumps(cleaned, ensure_ascii=False).encode("utf-8")
+    text = response.content.decode("utf-8", errors="replace")
+    cleaned_text = redact(text, secrets)
+    return response.content if cleaned_text == text else cleaned_text.encode("utf-8")
 
 
 def _shorten(text: str) -> str:
@@ -102,14 +115,10 @@ _CLASSES: dict[int, type[APIError]] = {
 
 def error_for(request: Request, response: Response, secrets: tuple[str, ...] = ()) -> Exception:
     """The error to raise for a non-2xx ``response`` to ``request``; ``secrets`` are redacted from
-    everything taken from the body (the message, the parsed body, the readable response)."""
-    content = response.content
-    if secrets:
-        text = content.decode("utf-8", errors="replace")
-        cleaned = redact(text, secrets)
-        if cleaned != text:
-            content = cleaned.encode("utf-8")
-    message = error_message(response, content)
+    everything taken from the answer (the message, the parsed body, the readable response's body
+    and headers, the request id)."""
+    data = read_json(response.content)
+    message = error_message(response, secrets)
     if request.purpose == "token" and 300 <= response.status_code < 400:
         # The transport never follows it: a 307/308 would re-POST the password and client secret.
         target = redact(response.header("location") or "(no Location)", secrets)
@@ -120,26 +129,29 @@ def error_for(request: Request, response: Response, secrets: tuple[str, ...] = (
         )
     if request.purpose == "token" and response.status_code in (400, 401):
         # authentication.md: 400 with an OAuth2 error code: the credentials were refused.
-        data = read_json(content)
         code = data.get("error") if isinstance(data, dict) else None
         description = data.get("error_description") if isinstance(data, dict) else None
         return TokenError(
             f"the accounts server refused the {request.form.get('grant_type') if request.form else ''}"
             f" grant: {message}",
-            error=code if isinstance(code, str) else None,
+            error=redact(code, secrets) if isinstance(code, str) else None,
             status_code=response.status_code,
-            description=description if isinstance(description, str) else None,
+            description=redact(description, secrets) if isinstance(description, str) else None,
         )
     status = response.status_code
     cls = _CLASSES.get(status) or (ServerError if status >= 500 else APIError)
+    request_id = next((v for h in _REQUEST_ID_HEADERS if (v := response.header(h))), None)
+    readable = None
+    if response.readable is not None:
+        readable = response.readable(readable_body(response, data, secrets), lambda text: redact(text, secrets))
     return cls(
         message,
         status_code=status,
         method=request.method,
         url=request.url,
-        request_id=next((v for h in _REQUEST_ID_HEADERS if (v := response.header(h))), None),
-        body=redact_value(read_json(content), secrets),
-        response=None if response.readable is None else response.readable(content),
+        request_id=None if request_id is None else redact(request_id, secrets),
+        body=redact_value(data, secrets),
+        response=readable,
         retry_after=parse_retry_after(response.headers),
     )
 

@@ -14,9 +14,19 @@ from typing import Any
 
 import httpx
 
-from .._concurrency import shield, time_limit
+from .._concurrency import shield, within
 from .._exceptions import APIConnectionError
-from .._httpx import SDK_HEADERS, body_for, build, connection_error, follow_redirects, response_of, time_left
+from .._httpx import (
+    SDK_HEADERS,
+    Exchange,
+    body_for,
+    build,
+    connection_error,
+    follow_redirects,
+    response_of,
+    time_left,
+)
+from .._protocol.body import BoundedBody
 from .._protocol.deadline import Deadline
 from .._protocol.http import Request, Response, log_failure, log_response
 
@@ -29,37 +39,43 @@ class SyncTransport:
         self._client = http_client or httpx.Client(timeout=timeout, follow_redirects=False, headers=SDK_HEADERS)
 
     def send(self, request: Request, token: str | None, timeout: Any, deadline: Deadline) -> Response:
-        http_request = build(self._client, request, token, timeout, own_client=self._owns_client, deadline=deadline)
+        exchange = Exchange(
+            build(self._client, request, token, timeout, own_client=self._owns_client, deadline=deadline)
+        )
         started = time.perf_counter()
         failure: APIConnectionError | None = None
-        # Async, the exchange is cancelled when the deadline passes; sync, time_left() between chunks.
-        with time_limit(deadline.remaining()) as limit:
-            try:
-                raw = self._client.send(
-                    http_request, stream=True, follow_redirects=follow_redirects(self._client, request)
-                )
-                try:
-                    body = body_for(request, raw)
-                    if not raw.is_stream_consumed:
-                        for chunk in raw.iter_raw():
-                            body.feed(chunk)
-                            if body.truncated:
-                                break
-                            time_left(http_request, request, deadline)
-                finally:
-                    with shield():
-                        raw.close()
-            except httpx.TransportError as error:
-                log_failure(request, error, time.perf_counter() - started)
-                failure = connection_error(request, error, deadline)
-        if limit.cancelled_caught:
-            log_failure(request, TimeoutError(), time.perf_counter() - started)
+        try:
+            raw, body = within(
+                deadline.remaining(), exchange.abort, lambda: self._exchange(exchange, request, deadline)
+            )
+        except TimeoutError:
             failure = deadline.error(request.method, request.url)
+        except httpx.HTTPError as error:  # no answer, or none that counts (TooManyRedirects, ...)
+            failure = connection_error(request, error, deadline)
         if failure is not None:
-            raise failure  # here, not in the except block: see _httpx.py's docstring
-        response = response_of(http_request, raw, body)
+            log_failure(request, failure, time.perf_counter() - started)
+            raise failure  # here, not in an except block: see _httpx.py's docstring
+        response = response_of(exchange.http_request, raw, body)
         log_response(request, response, time.perf_counter() - started)
         return response
+
+    def _exchange(self, exchange: Exchange, request: Request, deadline: Deadline) -> tuple[httpx.Response, BoundedBody]:
+        raw = self._client.send(
+            exchange.http_request, stream=True, follow_redirects=follow_redirects(self._client, request)
+        )
+        exchange.opened(raw)
+        try:
+            body = body_for(request, raw)
+            if not raw.is_stream_consumed:
+                for chunk in raw.iter_raw():
+                    body.feed(chunk)
+                    if body.truncated:
+                        break
+                    time_left(request, deadline)
+        finally:
+            with shield():
+                raw.close()
+        return raw, body
 
     def close(self) -> None:
         if self._owns_client:  # never close a client the caller gave us
