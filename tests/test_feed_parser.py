@@ -569,7 +569,7 @@ def test_selling_price_is_an_exact_decimal(text: str, expected: Decimal) -> None
     assert str(item.selling_price) == str(expected)  # no float rounding: 0.1 stays 0.1
 
 
-@pytest.mark.parametrize("text", ["1", " 2 ", "+3", "007", "2147483648"])
+@pytest.mark.parametrize("text", ["1", " 2 ", "+3", "007", "2147483648", "9223372036854775807", "-9223372036854775808"])
 def test_integers_accept_xml_schema_spellings(text: str) -> None:
     assert first_event(order(f"<supplier-id>{text}</supplier-id>")).supplier_id == int(text)
 
@@ -610,6 +610,14 @@ def test_ids_other_than_the_order_id_stay_opaque_strings() -> None:
         ("<supplier-id>\u0661\u0662</supplier-id>", "supplier-id", "not an integer"),  # Arabic-Indic digits
         ("<supplier-id></supplier-id>", "supplier-id", "not an integer"),
         ("<supplier-id>99999999999999999999999</supplier-id>", "supplier-id", "not an integer"),
+        # Nineteen digits, past .NET's Int64 (and SQLite's INTEGER): no value the server can have written.
+        ("<supplier-id>9223372036854775808</supplier-id>", "supplier-id", "out of the range of a 64-bit integer"),
+        ("<supplier-id>-9223372036854775809</supplier-id>", "supplier-id", "out of the range of a 64-bit integer"),
+        (
+            "<items><order-item><quantity>9999999999999999999</quantity></order-item></items>",
+            "quantity",
+            "out of the range of a 64-bit integer",
+        ),
         ("<seller><company-id>ABC</company-id></seller>", "company-id", "not an integer"),
         ("<items><order-item><quantity>two</quantity></order-item></items>", "quantity", "not an integer"),
         (

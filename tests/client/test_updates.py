@@ -19,6 +19,7 @@ from iqmetrix_dropship import (
     OrderStatus,
     OrderStatusUpdate,
 )
+from iqmetrix_dropship.ledger import OrderLedger
 
 from .conftest import ORDER_ID, SUPPLIER, TOKEN_URL, token_json
 
@@ -319,3 +320,14 @@ def test_an_accepted_update_with_a_broken_gzip_echo_is_still_accepted(api: respx
 
     api.put(ORDER_URL).mock(return_value=httpx.Response(202, headers={"Content-Encoding": "gzip"}, stream=Raw()))
     assert client.update_order_status(ORDER_ID, "Cancelled").status is OrderStatus.CANCELLED
+
+
+def test_an_echo_with_a_lone_surrogate_is_read_and_can_be_recorded(api: respx.MockRouter, client: Any) -> None:
+    api.put(ORDER_URL).respond(
+        202, content=b'{"Id": "' + ORDER_ID.encode() + b'", "Status": "Cancelled", "Message": "ok \\ud800"}'
+    )
+    echo = client.update_order_status(ORDER_ID, "Cancelled")
+    assert echo.message == "ok \ufffd"
+    with OrderLedger(":memory:") as ledger:
+        ledger.record_update(echo)  # before: a raw UnicodeEncodeError
+        assert ledger.order(ORDER_ID) is not None

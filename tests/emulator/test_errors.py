@@ -185,3 +185,10 @@ def test_an_invalid_token_is_refused_before_the_rate_limit(limited: tuple[Emulat
     get_token(client, emulator)
 
     assert client.get(FEED, headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/_emulator/orders", "/_emulator/faults", "/_emulator/clock"])
+def test_an_unknown_admin_field_named_with_a_lone_surrogate_is_a_400(client: httpx.Client, path: str) -> None:
+    response = client.post(path, content=b'{"\\ud800": 1}', headers={"Content-Type": "application/json"})
+    assert response.status_code == 400  # before: 500, the 400's message could not be encoded
+    assert "unknown field" in response.json()["Message"]

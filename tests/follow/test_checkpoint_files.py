@@ -161,3 +161,38 @@ def test_an_existing_file_keeps_the_mode_its_owner_chose(tmp_path: Path) -> None
     path.chmod(0o640)
     OrderLedger(path).close()
     assert mode(path) == 0o640
+
+
+def test_a_cursor_table_with_the_right_columns_but_no_primary_key_is_refused(
+    client: DropshipClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "state.db"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE dropship_cursor (name TEXT, entry_id TEXT, page_id TEXT, updated_at TEXT)")
+    connection.commit()
+    connection.close()
+    handled: list[str] = []
+    with pytest.raises(CheckpointError, match="dropship_cursor"):  # before: delivered, then a raw OperationalError
+        client.follow(checkpoint=path).run(lambda entry: handled.append(entry.id), interval=0)
+    assert handled == []
+
+
+def _file_state(path: Path) -> tuple[bytes, list[str]]:
+    return path.read_bytes(), sorted(p.name for p in path.parent.iterdir())
+
+
+def test_a_file_refused_as_a_ledger_or_a_checkpoint_is_left_exactly_as_it_was(
+    client: DropshipClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "theirs.db"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE dropship_cursor (id INTEGER PRIMARY KEY, something_else TEXT)")
+    connection.commit()
+    connection.close()
+    before = _file_state(path)
+    with pytest.raises(CheckpointError):
+        OrderLedger(path)  # before: refused, but with four ledger tables, a version and WAL mode added
+    assert _file_state(path) == before
+    with pytest.raises(CheckpointError):
+        client.follow(checkpoint=path)  # before: refused, but switched to WAL mode
+    assert _file_state(path) == before

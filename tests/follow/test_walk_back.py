@@ -175,3 +175,16 @@ def test_without_a_cursor_a_missing_archive_is_the_api_error_it_is(feed: Feed, p
     feed.refuse[P0] = 404
     with pytest.raises(NotFoundError):
         poll(MemoryCheckpoint())
+
+
+def test_the_cursors_id_emitted_again_at_the_top_of_its_page_does_not_hide_what_came_between(
+    feed: Feed, poll: Any
+) -> None:
+    feed.set(
+        (P0, ["a", "b", "x", "new", "x"]),
+    )  # x handled; "new" came; then x was emitted again
+    checkpoint = MemoryCheckpoint(Cursor("x", P0))
+    assert poll(checkpoint) == ["new"]  # before: [], the poll took the feed for idle, poll after poll
+    assert checkpoint.load() == Cursor("new", P0)  # not (x, P0), which names x's first place
+    assert poll(checkpoint) == []
+    assert poll(checkpoint) == []  # "new" is never delivered again

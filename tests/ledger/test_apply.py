@@ -157,3 +157,13 @@ def test_a_repeated_order_created_keeps_the_first_creation_time() -> None:
     assert again is not None
     assert again.created_at == T0
     assert again.updated_at == T0 + timedelta(days=1)
+
+
+def test_shipments_whose_units_add_up_past_a_64_bit_integer_do_not_wedge_the_ledger() -> None:
+    """Two Shipped reports of the largest Int64 for an order never seen: the units shipped stop at
+    what a 64-bit column holds instead of overflowing the row (an OverflowError on every poll)."""
+    biggest = 2**63 - 1
+    state = apply_event(None, updated(info(SKU_1, "Shipped", quantity=biggest, tracking_info="1Z1")).event, T0)
+    state = apply_event(state, updated(info(SKU_1, "Shipped", quantity=biggest, tracking_info="1Z2")).event, T0)
+    assert state is not None
+    assert state.items[0].shipped_quantity == biggest

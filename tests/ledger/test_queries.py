@@ -234,3 +234,14 @@ def test_timestamps_come_back_aware(ledger: OrderLedger) -> None:
     assert order is not None
     assert order.created_at == datetime(2015, 10, 23, 21, 37, 31, tzinfo=timezone.utc)
     assert order.history[0].recorded_at.tzinfo is not None
+
+
+def test_two_shipments_of_the_largest_quantity_are_stored(tmp_path: Path) -> None:
+    biggest = 2**63 - 1
+    with OrderLedger(tmp_path / "orders.db") as ledger:
+        for tracking in ("1Z1", "1Z2"):
+            entry = updated(info(SKU_1, "Shipped", quantity=biggest, tracking_info=tracking))
+            ledger.advance(cursor(entry), entry)  # before: OverflowError on the second, every time
+        order = ledger.order(ORDER_ID)
+    assert order is not None
+    assert order.items[0].shipped_quantity == biggest

@@ -91,7 +91,8 @@ class ClientConfig:
     ) -> ClientConfig:
         env = Environment.parse(environment)
         supplier = str(supplier_id).strip() if isinstance(supplier_id, (int, str)) else ""
-        if isinstance(supplier_id, bool) or not (supplier.isascii() and supplier.isdigit() and len(supplier) <= 18):
+        positive = supplier.isascii() and supplier.isdigit() and len(supplier) <= 18 and int(supplier) > 0
+        if isinstance(supplier_id, bool) or not positive:
             raise ConfigurationError(f"supplier_id must be a positive integer, got {preview(supplier_id)}")
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ConfigurationError(f"max_retries must be an integer >= 0, got {preview(max_retries)}")

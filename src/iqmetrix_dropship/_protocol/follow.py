@@ -100,10 +100,18 @@ def poll_plan(config: ClientConfig, cursor: Cursor | None, start: Start = "earli
         return
     if cursor is not None and cursor.entry_id is None:
         cursor = None  # "before the first entry": everything is still to come
-    if cursor is not None and scan.entry_ids[:1] == [cursor.entry_id] and _is_cursor_page(scan, cursor):
+    if cursor is not None and _is_idle(scan, cursor):
         return  # the newest entry is the last one handled: nothing new, one request per idle poll
     pages = yield from _walk_back(config, scan, cursor)
     yield from _read_forward(config, pages, cursor)
+
+
+def _is_idle(scan: PageScan, cursor: Cursor) -> bool:
+    """The current page is the cursor's page and its newest entry is the cursor's, with nothing after
+    it: the id stands once on the page (an id emitted again at the top, after new entries, is not
+    the position the cursor names, which is the id's first occurrence)."""
+    ids = scan.entry_ids
+    return bool(ids) and ids[0] == cursor.entry_id and cursor.entry_id not in ids[1:] and _is_cursor_page(scan, cursor)
 
 
 def _is_cursor_page(scan: PageScan, cursor: Cursor) -> bool:
@@ -181,17 +189,22 @@ def _read_forward(config: ClientConfig, pages: list[str], cursor: Cursor | None)
         yield ReadAhead(tuple(archive_request(config, page_id) for page_id in reversed(pages)))
     for page_id in reversed(pages):
         page: FeedPage = yield from _fetch(ReadPage(archive_request(config, page_id)), cursor, page_id)
+        on_page: set[str] = set()
         for entry in reversed(page.entries):  # entries are newest first within a page
+            first_on_page = entry.id not in on_page
+            on_page.add(entry.id)
             if not passed:
                 seen.add(entry.id)  # handled in an earlier poll
                 passed = entry.id == target
                 continue
-            position = Cursor(entry.id, page_id)
             if entry.id in seen:
-                yield SavePosition(position)  # a repeat: already handled, never delivered twice
+                # A repeat: already handled, never delivered twice. The cursor moves past it if it
+                # can name this place: (id, page) means the id's first occurrence on the page.
+                if first_on_page:
+                    yield SavePosition(Cursor(entry.id, page_id))
                 continue
             seen.add(entry.id)
-            yield Deliver(entry, position)
+            yield Deliver(entry, Cursor(entry.id, page_id))
         if not passed:
             raise CursorLostError(
                 f"entry {target} vanished from page {page_id} during the walk", entry_id=target, page_id=page_id

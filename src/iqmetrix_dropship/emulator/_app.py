@@ -25,13 +25,15 @@ it, and changes nothing.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from starlette import responses
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
 from ._checks import InvalidFieldError, boolean, integer, unknown_fields
@@ -66,6 +68,17 @@ _UPDATE = re.compile(
 )
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 _ATOM = "application/atom+xml"
+
+
+class JSONResponse(responses.JSONResponse):
+    """Starlette's, except that a string UTF-8 cannot carry (a lone surrogate some request sent,
+    quoted back in a 400) is written as a ``\\u`` escape instead of failing with a 500."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
 def _message(status: int, message: str, **extra: Any) -> JSONResponse:

@@ -77,7 +77,13 @@ def unknown_fields(given: Mapping[Any, object], known: tuple[str, ...], where: s
     """Refuse a key of ``given`` that is not in ``known``."""
     for key in given:
         if key not in known:
-            name = key if isinstance(key, str) and len(key) <= 60 else preview(key)
+            plain = (
+                isinstance(key, str)
+                and len(key) <= 60
+                and key.isprintable()
+                and key.encode("utf-8", "ignore") == key.encode("utf-8", "surrogatepass")
+            )
+            name = key if plain else preview(key)
             raise InvalidFieldError(
                 f"{where}.{name}" if where else name, f"unknown field; the fields are {', '.join(known)}"
             )

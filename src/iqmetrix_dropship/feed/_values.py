@@ -29,6 +29,9 @@ __all__ = [
 # hold any .NET Int64, and keep int() far from Python's 4300-digit conversion limit.
 # Surrounding blanks are allowed, but few: what matches is short enough to cache.
 _INTEGER = re.compile(r"\s{0,32}[+-]?[0-9]{1,19}\s{0,32}")
+# Every integer of the feed is a .NET Int32 or Int64: a value outside Int64 (nineteen digits
+# reach 9,999,999,999,999,999,999) is no value the server can have written, nor one SQLite stores.
+_INT64 = range(-(2**63), 2**63)
 # xsd:decimal, as .NET writes a decimal: no exponent, no NaN or Infinity, no "1_000".
 _DECIMAL = re.compile(r"\s{0,32}[+-]?(?:[0-9]{1,30}(?:\.[0-9]{0,30})?|\.[0-9]{1,30})\s{0,32}")
 # The forms .NET writes a Guid in: D (hyphens), N (none), B (braces around D or N).
@@ -47,7 +50,10 @@ def to_int(text: str) -> int:
     """``quantity``, ``company-id``, ``location-id``, ``supplier-id``."""
     if _INTEGER.fullmatch(text) is None:
         raise ValueError("not an integer")
-    return int(text)
+    value = int(text)
+    if value not in _INT64:
+        raise ValueError("out of the range of a 64-bit integer")
+    return value
 
 
 @lru_cache(maxsize=1024)

@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from .._exceptions import CheckpointError
-from .._files import create_private
 from .._protocol.follow import Cursor
+from .._sqlite import Layout, connect, layout_of, layout_problem, open_database, table_layouts, use_wal
 from ..models import FeedEntry
 
-__all__ = ["CheckpointStore", "Cursor", "MemoryCheckpoint", "SQLiteCheckpoint"]
+__all__ = ["CheckpointStore", "Cursor", "MemoryCheckpoint", "SQLiteCheckpoint", "connect"]
 
 
 @runtime_checkable
@@ -77,49 +78,14 @@ CREATE TABLE IF NOT EXISTS dropship_cursor (
 """
 
 
-_CURSOR_COLUMNS = ("name", "entry_id", "page_id", "updated_at")
 # Tables that only an OrderLedger creates.
 _LEDGER_TABLES = frozenset({"dropship_orders", "dropship_items", "dropship_events", "dropship_ledger_migrations"})
+_CURSOR_LAYOUT = layout_of([_SCHEMA])
 
 
-def connect(path: str | Path) -> sqlite3.Connection:
-    """A SQLite connection set up for atomic commits that survive a crash (WAL mode).
-
-    Raises ``sqlite3.DatabaseError`` for a file that is not a database (without changing it)."""
-    create_private(path)
-    connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-    try:
-        _configure(connection)
-    except BaseException:
-        connection.close()
-        raise
-    return connection
-
-
-def table_columns(db: sqlite3.Connection) -> dict[str, tuple[str, ...]]:
-    """Every table of the database with its column names, in order. Reading the schema is also
-    the cheap check that the file is a database and not truncated."""
-    names = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    columns = "SELECT name FROM pragma_table_info(?) ORDER BY cid"
-    return {name: tuple(row[0] for row in db.execute(columns, (name,))) for name in names}
-
-
-def cursor_table_problem(tables: dict[str, tuple[str, ...]]) -> str | None:
+def cursor_table_problem(tables: Mapping[str, Layout]) -> str | None:
     """Why the ``dropship_cursor`` table (if any) is not one a cursor can be kept in."""
-    columns = tables.get("dropship_cursor")
-    if columns is not None and sorted(columns) != sorted(_CURSOR_COLUMNS):
-        return f"its dropship_cursor table has other columns ({', '.join(columns)}) than a checkpoint's"
-    return None
-
-
-def _configure(connection: sqlite3.Connection) -> None:
-    connection.execute("PRAGMA journal_mode=WAL")
-    # NORMAL in WAL mode: a commit survives the process being killed, and the file can never be
-    # corrupted; only a power loss may roll back the last few commits, whole, effect and cursor
-    # together. Those entries are then delivered again (at-least-once), never skipped. FULL would
-    # add an fsync per entry, about halving backfill speed, to narrow that window.
-    connection.execute("PRAGMA synchronous=NORMAL")
-    connection.execute("PRAGMA busy_timeout=5000")
+    return layout_problem(tables, _CURSOR_LAYOUT, all_needed=False)
 
 
 class SQLiteCheckpoint:
@@ -160,19 +126,20 @@ class SQLiteCheckpoint:
         return self._db
 
     def _open(self) -> sqlite3.Connection:
+        """The connection, once the file is known to be a checkpoint (or a ledger, read-only):
+        nothing is written to a file that is refused, not even its journal mode."""
         try:
-            db = connect(self.path)
+            db = open_database(self.path)
         except sqlite3.OperationalError as error:  # no such folder, a directory, no permission
             raise CheckpointError.of(self.path, f"cannot open it: {error}") from None
-        except sqlite3.DatabaseError as error:  # not a database
-            raise CheckpointError.of(self.path, f"not a checkpoint: {error}") from None
         try:
-            tables = table_columns(db)
+            tables = table_layouts(db)
             problem = cursor_table_problem(tables)
             self._ledger_file = bool(_LEDGER_TABLES & set(tables))
             if problem is None and not self._ledger_file:
+                use_wal(db)
                 db.execute(_SCHEMA)
-        except sqlite3.DatabaseError as error:
+        except sqlite3.DatabaseError as error:  # not a database, or truncated
             problem = str(error)
         if problem is not None:
             db.close()

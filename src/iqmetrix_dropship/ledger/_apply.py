@@ -119,9 +119,13 @@ class ItemState:
 
     @property
     def shipped_quantity(self) -> int:
-        """Units shipped so far, at most the units ordered."""
+        """Units shipped so far, at most the units ordered (and at most what a 64-bit column holds:
+        shipments of absurd quantities for an order never seen must not wedge the ledger)."""
         shipped = sum(s.quantity or 0 for s in self.shipments)
-        return shipped if self.quantity is None else min(shipped, self.quantity)
+        return min(shipped, _INT64_MAX) if self.quantity is None else min(shipped, self.quantity)
+
+
+_INT64_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from .._exceptions import CheckpointError
-from ..follow._checkpoint import Cursor, connect
+from .._sqlite import open_database, use_wal
+from ..follow._checkpoint import Cursor
 from ..models import (
     FeedEntry,
     ItemStatus,
@@ -38,7 +39,7 @@ from ..models import (
 )
 from ._apply import ItemState, OrderState, Shipment, apply_event, apply_update, canonical_order_id, order_id_of
 from ._models import LedgerEvent, LedgerItem, LedgerOrder, LedgerShipment
-from ._schema import LedgerSchemaError, layout_problem, migrate, schema_version
+from ._schema import LedgerSchemaError, ledger_layout_problem, migrate, preflight_problem, schema_version
 
 __all__ = ["OrderLedger"]
 
@@ -99,7 +100,7 @@ class OrderLedger:
     it to its order and stores the cursor, in one transaction. An entry already recorded is not
     applied again, so advancing twice over one entry is harmless.
 
-    One connection (stdlib ``sqlite3``, WAL, ``synchronous=NORMAL``, see ``follow/_checkpoint.connect``)
+    One connection (stdlib ``sqlite3``, WAL, ``synchronous=NORMAL``, see ``_sqlite.py``)
     guarded by a lock: an instance may be shared between threads. Several followers can share one
     file under different ``name``\\s, each with its own cursor (orders and history are shared).
     ``":memory:"`` works for tests.
@@ -110,11 +111,9 @@ class OrderLedger:
         self.name = name
         self._lock = threading.Lock()
         try:
-            self._db = connect(path)  # a new file is created 0600: it holds customers' addresses
+            self._db = open_database(path)  # a new file is created 0600: it holds customers' addresses
         except sqlite3.OperationalError as error:  # no such folder, a directory, no permission
             raise CheckpointError.of(path, f"cannot open it: {error}") from None
-        except sqlite3.DatabaseError as error:  # not a database
-            raise LedgerSchemaError.of(path, f"not an order ledger: {error}") from None
         try:
             self._open()
         except BaseException:
@@ -122,13 +121,16 @@ class OrderLedger:
             raise
 
     def _open(self) -> None:
-        """Migrate the file, then check its layout; ``LedgerSchemaError`` for anything else than
-        a ledger (a garbage or truncated file, tables of our names in another layout)."""
-        problem: str | None
+        """Check the file, then switch it to WAL, migrate it and check it again. Anything else than
+        a ledger (a garbage or truncated file, tables of our names in another layout) raises
+        ``LedgerSchemaError`` before anything is written to it."""
         try:
-            migrate(self._db)
-            problem = layout_problem(self._db)
-        except sqlite3.DatabaseError as error:
+            problem = preflight_problem(self._db)
+            if problem is None:
+                use_wal(self._db)
+                migrate(self._db)
+                problem = ledger_layout_problem(self._db)
+        except sqlite3.DatabaseError as error:  # not a database, or truncated
             problem = str(error)
         if problem is not None:
             raise LedgerSchemaError.of(self.path, f"not an order ledger: {problem}")

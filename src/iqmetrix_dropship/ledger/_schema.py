@@ -19,16 +19,17 @@ from datetime import datetime, timezone
 from functools import cache
 
 from .._exceptions import CheckpointError
+from .._sqlite import Layout, layout_problem, table_layouts
 from .._version import __version__
-from ..follow._checkpoint import table_columns
 
 __all__ = [
     "CURRENT_VERSION",
     "MIGRATIONS",
     "LedgerSchemaError",
     "Migration",
-    "layout_problem",
+    "ledger_layout_problem",
     "migrate",
+    "preflight_problem",
     "schema_version",
 ]
 
@@ -179,24 +180,36 @@ def migrate(db: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS
 
 
 @cache
-def _expected_layout() -> dict[str, tuple[str, ...]]:
+def _expected_layout() -> dict[str, Layout]:
     # The layout the migrations build, read from a database they built: one source of truth.
     db = sqlite3.connect(":memory:", isolation_level=None)
     try:
         migrate(db)
-        return table_columns(db)
+        return table_layouts(db)
     finally:
         db.close()
 
 
-def layout_problem(db: sqlite3.Connection) -> str | None:
+_LEDGER_TABLES = ("dropship_orders", "dropship_items", "dropship_events", "dropship_ledger_migrations")
+
+
+def preflight_problem(db: sqlite3.Connection) -> str | None:
+    """Why the file, as found, is not a ledger (or an empty file, or a checkpoint's) that may be
+    migrated; ``None`` if it may. Checked before anything is written to it: a file refused here
+    is left exactly as it was. Raises ``sqlite3.DatabaseError`` for a file that is no database."""
+    version = schema_version(db)
+    tables = table_layouts(db)
+    if version == 0:
+        if any(name in tables for name in _LEDGER_TABLES):
+            return "it has tables of the ledger's names but no ledger schema version"
+        # A SQLiteCheckpoint's file becomes a ledger keeping its cursor: the cursor table must be one.
+        return layout_problem(tables, {"dropship_cursor": _expected_layout()["dropship_cursor"]}, all_needed=False)
+    if version == CURRENT_VERSION:
+        return layout_problem(tables, _expected_layout(), all_needed=True)
+    return None  # an older version is migrated, then checked whole; a newer one is refused by migrate
+
+
+def ledger_layout_problem(db: sqlite3.Connection) -> str | None:
     """Why the (migrated) file's tables are not the ledger's, or ``None``. Tables of other names
     are left alone: a ledger may share its file with the supplier's own tables."""
-    tables = table_columns(db)
-    for name, columns in _expected_layout().items():
-        found = tables.get(name)
-        if found is None:
-            return f"it has no {name} table"
-        if sorted(found) != sorted(columns):
-            return f"its {name} table has other columns ({', '.join(found)}) than a ledger's"
-    return None
+    return layout_problem(table_layouts(db), _expected_layout(), all_needed=True)

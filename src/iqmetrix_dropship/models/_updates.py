@@ -12,6 +12,7 @@ accepted, and fields we do not know are ignored (traps.md 13, 15).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from uuid import UUID
 
@@ -32,6 +33,7 @@ from ._enums import ItemStatus, OrderStatus
 __all__ = ["ItemStatusUpdate", "ItemUpdate", "OrderStatusUpdate"]
 
 _ECHO = "echo"  # validation context flag: reading the server's answer, be lenient
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _RESERVED = frozenset({"ReferenceName", "ReferenceValue", "reference_name", "reference_value"})
 
 
@@ -45,12 +47,13 @@ def _text(value: Any, info: ValidationInfo) -> Any:
         return value
     if isinstance(value, str):
         at = unsendable_at(value)
-        if at is not None and not _is_echo(info):
-            raise ValueError(
-                f"{to_pascal(info.field_name or '')} holds a character that cannot be sent "
-                f"(a lone surrogate, at index {at})"
-            )
-        return value
+        if at is None:
+            return value
+        if _is_echo(info):
+            # Kept readable, and storable (the ledger records the echo): U+FFFD for what cannot be encoded.
+            return _SURROGATE.sub("\ufffd", value)
+        field = to_pascal(info.field_name or "")
+        raise ValueError(f"{field} holds a character that cannot be sent (a lone surrogate, at index {at})")
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if _is_echo(info):
