@@ -49,11 +49,11 @@ from ._limits import (
     read_body,
 )
 from ._orders import MAX_ORDERS_PER_CALL, ORDER_FIELDS
+from ._service import DropshipService, HasService
 from ._tokens import TokenRefusedError
 from ._updates import InvalidRequestError, normalize_guid
 
 if TYPE_CHECKING:
-    from ._emulator import Emulator
     from ._records import Order
 
 __all__ = ["create_app"]
@@ -103,12 +103,14 @@ def _too_large(error: BodyTooLargeError | EntryTooLargeError, headers: dict[str,
     return JSONResponse({"Message": str(error)}, status_code=413, headers=headers)
 
 
-def create_app(emulator: Emulator) -> Starlette:
-    """A Starlette app over ``emulator`` (for any ASGI server or ``httpx.ASGITransport``)."""
-    api = _SupplierApi(emulator)
+def create_app(emulator: DropshipService | HasService) -> Starlette:
+    """A Starlette app over an ``Emulator`` (or any ``DropshipService``), for any ASGI server or
+    ``httpx.ASGITransport``. The app talks to the service's interface only (``_service.py``)."""
+    service = emulator.service if hasattr(emulator, "service") else emulator
+    api = _SupplierApi(service)
     return Starlette(
         routes=[
-            Mount("/_emulator", routes=_admin_routes(emulator)),
+            Mount("/_emulator", routes=_admin_routes(service)),
             Route("/{path:path}", api.dispatch, methods=_ALL_METHODS),
         ]
     )
@@ -117,13 +119,13 @@ def create_app(emulator: Emulator) -> Starlette:
 class _SupplierApi:
     """Everything under ``/v1``: the token endpoint and the supplier API."""
 
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
+    def __init__(self, service: DropshipService) -> None:
+        self.service = service
 
     async def dispatch(self, request: Request) -> Response:
-        emulator, path = self.emulator, request.url.path
-        if emulator._latency > 0 and path[:4].lower() == "/v1/":
-            await asyncio.sleep(emulator._latency)
+        service, path = self.service, request.url.path
+        if service.latency > 0 and path[:4].lower() == "/v1/":
+            await asyncio.sleep(service.latency)
         if _TOKEN_PATH.fullmatch(path):
             kind, response = "token", await self.token(request)
         elif api := _API_PATH.fullmatch(path):
@@ -131,7 +133,7 @@ class _SupplierApi:
             response = await self.supplier(request, api.group("supplier"), api.group("rest") or "")
         else:
             kind, response = "other", _not_found()
-        emulator._log(kind, request.method, path, response.status_code)
+        service.record_request(kind, request.method, path, response.status_code)
         return response
 
     async def token(self, request: Request) -> Response:
@@ -149,7 +151,7 @@ class _SupplierApi:
         if content_type.startswith("application/x-www-form-urlencoded"):
             form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         try:
-            answer = self.emulator._grant_token(form)
+            answer = self.service.grant_token(form)
         except TokenRefusedError as refused:
             return JSONResponse(refused.body(), status_code=400, headers=headers)
         return JSONResponse(answer, headers=headers)
@@ -165,7 +167,7 @@ class _SupplierApi:
         if refusal is not None:
             return refusal
         # Compared as text, leading zeros aside: int() of a 5,000-digit id raises ValueError.
-        if not (supplier.isascii() and supplier.isdigit()) or supplier.lstrip("0") != str(self.emulator.supplier_id):
+        if not (supplier.isascii() and supplier.isdigit()) or supplier.lstrip("0") != str(self.service.supplier_id):
             response: Response = _message(400, "Cannot find supplier identifier in the uri")
         elif update is None:
             response = self.feed(page.group("page") if page else None)
@@ -177,8 +179,8 @@ class _SupplierApi:
 
     def gate(self, request: Request) -> tuple[Response | None, RateLimitResult | None]:
         """Injected faults, then the token (401), then the rate limit (429)."""
-        emulator = self.emulator
-        fault = emulator._decide_fault()
+        service = self.service
+        fault = service.decide_fault()
         if fault.status == 503:
             headers = {"Retry-After": str(fault.retry_after)}
             return PlainTextResponse("Service Unavailable", 503, headers=headers), None
@@ -186,16 +188,16 @@ class _SupplierApi:
             return _message(500, "An error has occurred."), None
         scheme, _, access_token = request.headers.get("authorization", "").partition(" ")
         access_token = access_token.strip()
-        if scheme.lower() != "bearer" or not emulator._token_is_valid(access_token):
+        if scheme.lower() != "bearer" or not service.token_is_valid(access_token):
             headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
             return PlainTextResponse("Invalid token", 401, headers=headers), None
-        limit = emulator._rate_limit(access_token)
+        limit = service.rate_limit(access_token)
         if limit is not None and not limit.allowed:
             return PlainTextResponse("rate limit exceeded", 429, headers=limit.headers()), limit
         return None, limit
 
     def feed(self, page_id: str | None) -> Response:
-        page = self.emulator._feed_page(page_id)
+        page = self.service.feed_page(page_id)
         if page is None:  # a malformed page id, or one no page has
             return _invalid_request()
         return Response(page, media_type=_ATOM)
@@ -204,7 +206,7 @@ class _SupplierApi:
         order_id = normalize_guid(update.group("order"))
         if order_id is None:
             return _invalid_request(f"The value '{update.group('order')}' is not valid.")
-        order = self.emulator._find_order(order_id)
+        order = self.service.find_order(order_id)
         if order is None:
             return _not_found()
         content_type = request.headers.get("content-type", "")
@@ -219,7 +221,7 @@ class _SupplierApi:
         """The body, read with its cap, checked, applied: ``202`` with the echo, or why not."""
         try:
             body = parse_json(await read_body(request, MAX_UPDATE_BODY_BYTES))
-            apply = self.emulator._update_order if order_level else self.emulator._update_items
+            apply = self.service.update_order if order_level else self.service.update_items
             echo = apply(order, body)
         except (BodyTooLargeError, EntryTooLargeError) as too_large:
             return _too_large(too_large)
@@ -247,9 +249,9 @@ def _admin_refusal(error: Exception) -> JSONResponse:
     return _message(400, str(error))
 
 
-def _admin_routes(emulator: Emulator) -> list[Route]:
+def _admin_routes(service: DropshipService) -> list[Route]:
     async def state(request: Request) -> Response:
-        return JSONResponse(emulator.summary())
+        return JSONResponse(service.summary())
 
     async def orders(request: Request) -> Response:
         try:
@@ -258,32 +260,32 @@ def _admin_routes(emulator: Emulator) -> list[Route]:
             count = integer(body.pop("count", 1), "count", minimum=0, maximum=MAX_ORDERS_PER_CALL)
             if body and count != 1:
                 raise InvalidFieldError("count", "order fields can only be given for a single order")
-            order_ids = [emulator.place_order(**body) for _ in range(count)]
+            order_ids = [service.place_order(**body) for _ in range(count)]
         except (BodyTooLargeError, ValueError, TypeError) as error:
             return _admin_refusal(error)
         return JSONResponse({"order_ids": order_ids}, status_code=201)
 
     async def order(request: Request) -> Response:
         try:
-            return JSONResponse(emulator.order(request.path_params["order_id"]))
+            return JSONResponse(service.order(request.path_params["order_id"]))
         except KeyError:
             return _not_found()
 
     async def entries(request: Request) -> Response:
-        return JSONResponse({"entry_ids": emulator.entry_ids(), "page_ids": emulator.page_ids()})
+        return JSONResponse({"entry_ids": service.entry_ids(), "page_ids": service.page_ids()})
 
     async def faults(request: Request) -> Response:
         if request.method == "DELETE":
-            emulator.reset_faults()
-            return JSONResponse(emulator.summary()["faults"])
+            service.reset_faults()
+            return JSONResponse(service.summary()["faults"])
         if request.method == "GET":
-            return JSONResponse(emulator.summary()["faults"])
+            return JSONResponse(service.summary()["faults"])
         try:
             body = await _admin_body(request)
             unknown_fields(body, ("reset", "expire_tokens", *FAULT_FIELDS))
             reset = boolean(body.pop("reset", False), "reset")
             expire_tokens = boolean(body.pop("expire_tokens", False), "expire_tokens")
-            current, expired = emulator._admin_faults(body, reset=reset, expire_tokens=expire_tokens)
+            current, expired = service.change_faults(body, reset=reset, expire_tokens=expire_tokens)
         except (BodyTooLargeError, ValueError, TypeError) as error:
             return _admin_refusal(error)
         return JSONResponse({**current, "expired_tokens": expired})
@@ -292,10 +294,10 @@ def _admin_routes(emulator: Emulator) -> list[Route]:
         try:
             body = await _admin_body(request)
             unknown_fields(body, ("advance",))
-            emulator._advance_clock(body.get("advance", 0), "advance")
+            service.advance_clock(body.get("advance", 0), "advance")
         except (BodyTooLargeError, ValueError, TypeError) as error:
             return _admin_refusal(error)
-        return JSONResponse({"now": emulator.now()})
+        return JSONResponse({"now": service.now()})
 
     return [
         Route("/state", state, methods=["GET"]),

@@ -155,15 +155,15 @@ class Emulator:
 
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> EmulatorServer:
         """Start serving in a background thread; use the result as a context manager."""
-        return EmulatorServer(create_app(self), host=host, port=port)
+        return EmulatorServer(create_app(self.service), host=host, port=port)
 
     def transport(self) -> httpx.BaseTransport:
         """An in-process transport for ``httpx.Client(transport=...)``: no socket, no thread."""
-        return EmulatorTransport(create_app(self))
+        return EmulatorTransport(create_app(self.service))
 
     def async_transport(self) -> httpx.AsyncBaseTransport:
         """The same for ``httpx.AsyncClient(transport=...)``."""
-        return httpx.ASGITransport(app=create_app(self))
+        return httpx.ASGITransport(app=create_app(self.service))
 
     def close(self) -> None:
         """Close the SQLite file, if any. The in-memory state stays readable."""
@@ -400,15 +400,6 @@ class Emulator:
         self._faults.faults = changed
         return changed.as_dict()
 
-    def _admin_faults(
-        self, given: Mapping[str, object], *, reset: bool, expire_tokens: bool
-    ) -> tuple[dict[str, float | int], int]:
-        """``POST /_emulator/faults``: all of it, or (on a bad value) none of it."""
-        with self._lock:
-            faults = self._change_faults(given, reset=reset)
-            expired = self._tokens.expire_access_tokens(self.now()) if expire_tokens else 0
-            return faults, expired
-
     def reset_faults(self) -> None:
         """No latency, no errors, no outage (the configured ones included)."""
         with self._lock:
@@ -419,69 +410,127 @@ class Emulator:
         with self._lock:
             return self._tokens.expire_access_tokens(self.now())
 
-    # -- what the HTTP app calls (under the lock, no I/O) ---------------------------------
-
     def _transaction(self) -> AbstractContextManager[None]:
         return self._store.transaction() if self._store is not None else nullcontext()
 
-    def _log(self, kind: str, method: str, path: str, status: int) -> None:
-        with self._lock:
-            self._requests[kind] += 1
-            self._request_log.append((method, path, status))
+    @property
+    def service(self) -> EmulatorService:
+        """The emulator as its HTTP app sees it (``_service.DropshipService``): what ``create_app``
+        serves."""
+        return EmulatorService(self)
 
-    def _grant_token(self, form: Mapping[str, str]) -> dict[str, object]:
-        with self._lock:
-            return self._tokens.grant(form, self.now())
 
-    def _token_is_valid(self, token: str) -> bool:
-        with self._lock:
-            return self._tokens.is_valid(token, self.now())
+class EmulatorService:
+    """``DropshipService`` over an ``Emulator``: the one place, besides the facade itself, that
+    reaches into the emulator's state. Every method takes the emulator's lock and does no I/O."""
 
-    def _decide_fault(self) -> FaultDecision:
-        with self._lock:
-            return self._faults.decide()
+    def __init__(self, emulator: Emulator) -> None:
+        self._emulator = emulator
 
     @property
-    def _latency(self) -> float:
-        return self._faults.faults.latency
+    def supplier_id(self) -> int:
+        return self._emulator.supplier_id
 
-    def _rate_limit(self, token: str) -> RateLimitResult | None:
-        with self._lock:
-            if self._limiter is None:
+    @property
+    def latency(self) -> float:
+        return self._emulator._faults.faults.latency
+
+    def record_request(self, kind: str, method: str, path: str, status: int) -> None:
+        emulator = self._emulator
+        with emulator._lock:
+            emulator._requests[kind] += 1
+            emulator._request_log.append((method, path, status))
+
+    def grant_token(self, form: Mapping[str, str]) -> dict[str, object]:
+        emulator = self._emulator
+        with emulator._lock:
+            return emulator._tokens.grant(form, emulator.now())
+
+    def token_is_valid(self, token: str) -> bool:
+        emulator = self._emulator
+        with emulator._lock:
+            return emulator._tokens.is_valid(token, emulator.now())
+
+    def decide_fault(self) -> FaultDecision:
+        with self._emulator._lock:
+            return self._emulator._faults.decide()
+
+    def rate_limit(self, token: str) -> RateLimitResult | None:
+        emulator = self._emulator
+        with emulator._lock:
+            if emulator._limiter is None:
                 return None
-            key = token if self.config.rate_limit_scope == "token" else "*"
-            return self._limiter.hit(key, self.now())
+            key = token if emulator.config.rate_limit_scope == "token" else "*"
+            return emulator._limiter.hit(key, emulator.now())
 
-    def _feed_page(self, page_id: str | None) -> bytes | None:
-        with self._lock:
-            state = self._state
+    def feed_page(self, page_id: str | None) -> bytes | None:
+        with self._emulator._lock:
+            state = self._emulator._state
             index = state.current_page if page_id is None else state.find_page(page_id)
             return None if index is None else state.render(index)
 
-    def _find_order(self, order_id: str) -> Order | None:
-        with self._lock:
-            return self._state.orders.get(order_id)
+    def find_order(self, order_id: str) -> Order | None:
+        with self._emulator._lock:
+            return self._emulator._state.orders.get(order_id)
 
-    def _update_order(self, order: Order, body: object) -> dict[str, Any]:
+    def update_order(self, order: Order, body: object) -> dict[str, Any]:
         """Validate, apply, append the event (traps.md 23); the echo. May raise InvalidRequest."""
-        with self._lock:
+        emulator = self._emulator
+        with emulator._lock:
             request = parse_order_update(body, order)
-            with self._transaction():
-                self._state.record_order_update(
+            state = emulator._state
+            with emulator._transaction():
+                state.record_order_update(
                     order,
                     status=request.status,
                     tracking_info=request.tracking_info,
                     shipping_provider=request.shipping_provider,
                     message=request.message,
                     info=request.info,
-                    timestamp=self._state.next_timestamp(self.now()),
+                    timestamp=state.next_timestamp(emulator.now()),
                 )
             return request.echo
 
-    def _update_items(self, order: Order, body: object) -> dict[str, Any]:
-        with self._lock:
+    def update_items(self, order: Order, body: object) -> dict[str, Any]:
+        emulator = self._emulator
+        with emulator._lock:
             request = parse_item_update(body, order)
             if request.items:
-                with self._transaction():
-                    self._state.record_item_update(order, request.items, self._state.next_timestamp(self.now()))
+                state = emulator._state
+                with emulator._transaction():
+                    state.record_item_update(order, request.items, state.next_timestamp(emulator.now()))
             return request.echo
+
+    def summary(self) -> dict[str, Any]:
+        return self._emulator.summary()
+
+    def place_order(self, **fields: Any) -> str:
+        return self._emulator.place_order(**fields)
+
+    def order(self, order_id: str) -> dict[str, Any]:
+        return self._emulator.order(order_id)
+
+    def entry_ids(self) -> list[str]:
+        return self._emulator.entry_ids()
+
+    def page_ids(self) -> list[str]:
+        return self._emulator.page_ids()
+
+    def reset_faults(self) -> None:
+        self._emulator.reset_faults()
+
+    def change_faults(
+        self, given: Mapping[str, object], *, reset: bool, expire_tokens: bool
+    ) -> tuple[dict[str, float | int], int]:
+        """``POST /_emulator/faults``: all of it, or (on a bad value) none of it."""
+        emulator = self._emulator
+        with emulator._lock:
+            faults = emulator._change_faults(given, reset=reset)
+            expired = emulator._tokens.expire_access_tokens(emulator.now()) if expire_tokens else 0
+            return faults, expired
+
+    def advance_clock(self, seconds: object, field: str) -> None:
+        self._emulator._advance_clock(seconds, field)
+
+    def now(self) -> float:
+        return self._emulator.now()

@@ -7,11 +7,13 @@ Field names and order follow the feed's elements (supplier-orders-api.md, "Order
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
 __all__ = [
+    "HISTORY_START",
     "NO_ADDRESS",
     "Address",
     "Customer",
@@ -22,10 +24,20 @@ __all__ = [
     "OrderLine",
     "Seller",
     "StatusUpdatedEvent",
+    "guid",
 ]
+
+HISTORY_START = 1_672_531_200
+"""2023-01-01T00:00:00Z: seeded history starts at a fixed time, so a seed fixes it entirely."""
 
 NO_ADDRESS = "00000000-0000-0000-0000-000000000000"
 """An address id meaning "no address" (traps.md 18), seen on ship-to-store orders."""
+
+
+def guid(rng: random.Random) -> str:
+    """A random version-4 GUID string, lower case, as .NET writes them."""
+    h = f"{rng.getrandbits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 class OrderLine(NamedTuple):

@@ -16,15 +16,12 @@ from typing import TYPE_CHECKING
 
 from ._checks import InvalidFieldError
 from ._orders import ItemRequest, OrderRequest
-from ._records import NO_ADDRESS, Address, Customer, ItemInfo, Order, OrderLine, Seller
+from ._records import HISTORY_START, NO_ADDRESS, Address, Customer, ItemInfo, Order, OrderLine, Seller, guid
 
 if TYPE_CHECKING:
     from ._state import DropshipState
 
-__all__ = ["HISTORY_START", "Retailer", "guid", "seed_history"]
-
-HISTORY_START = 1_672_531_200
-"""2023-01-01T00:00:00Z: seeded history starts at a fixed time, so a seed fixes it entirely."""
+__all__ = ["Retailer", "seed_history"]
 
 _PRODUCTS: tuple[tuple[str, str], ...] = (
     ("Samsung Galaxy S23 Clear Case", "29.99"),
@@ -128,12 +125,6 @@ _CARRIERS: tuple[tuple[str, str, str], ...] = (
     ("Canada Post", "www.canadapost.ca", "{d16}"),
     ("USPS", "www.usps.com", "9400{d18}"),
 )
-
-
-def guid(rng: random.Random) -> str:
-    """A random version-4 GUID string, lower case, as .NET writes them."""
-    h = f"{rng.getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 def _digits(rng: random.Random, n: int) -> str:

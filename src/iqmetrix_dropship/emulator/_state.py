@@ -19,8 +19,7 @@ from typing import Protocol
 
 from ._config import PAGE_SIZE
 from ._limits import check_entry_size
-from ._records import Event, ItemInfo, Order, OrderCreatedEvent, StatusUpdatedEvent
-from ._seed import HISTORY_START, guid
+from ._records import HISTORY_START, Event, ItemInfo, Order, OrderCreatedEvent, StatusUpdatedEvent, guid
 from ._xml import render_page
 
 __all__ = ["DropshipState", "StateListener", "order_items"]
