@@ -14,7 +14,7 @@ from typing import Any
 from .._concurrency import AsyncEvent, async_call_handler, async_stop_on_signals, async_wait_event
 from .._exceptions import APIError
 from .._protocol.config import ClientConfig
-from .._protocol.endpoints import read_feed, read_scan
+from .._protocol.feed import read_feed, read_scan
 from .._protocol.follow import Deliver, ReadAhead, ReadPage, SavePosition, ScanPage, poll_plan
 from .._protocol.http import AsyncSend
 from ..follow._checkpoint import CheckpointStore

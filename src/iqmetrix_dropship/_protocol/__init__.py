@@ -8,7 +8,12 @@ drift apart. See STYLE.md: one brain, two pairs of hands.
 - ``http``: the request and response value objects that cross the driver boundary, and logging
 - ``tokens``: the token cache and its refresh policy (OAuth2 password and refresh grants)
 - ``retry``: which failures are retried, and how long to wait
-- ``endpoints``: request builders for the feed and the status updates, with their validation
+- ``feed``: the feed's requests (current page, archive pages) and reading their answers
+- ``updates``: the status-update requests, and reading the echo
+- ``rules``: every rule an update follows before it is sent, in one place
+- ``body``: a response body decoded under a hard cap (compression bombs, oversized answers)
+- ``deadline``: one call's time budget
+- ``redact``: keeping secrets out of errors
 - ``responses``: answers mapped to models or to typed errors
 - ``walk``: the archive-page walk as a small state machine
 """

@@ -35,7 +35,7 @@ from .._exceptions import BadRequestError, CursorLostError, FeedParseError, NotF
 from ..feed import PageScan
 from ..models import FeedEntry, FeedPage
 from .config import ClientConfig
-from .endpoints import archive_request, notifications_request
+from .feed import archive_request, notifications_request
 from .http import Request
 
 __all__ = ["Cursor", "Deliver", "ReadAhead", "ReadPage", "SavePosition", "ScanPage", "Start", "poll_plan"]

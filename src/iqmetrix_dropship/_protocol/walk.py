@@ -16,7 +16,7 @@ from .._exceptions import FeedParseError
 from .._text import preview
 from ..models import FeedPage
 from .config import ClientConfig
-from .endpoints import archive_request, notifications_request, page_id_of
+from .feed import archive_request, notifications_request, page_id_of
 from .http import Request
 
 __all__ = ["PageWalk"]

@@ -16,19 +16,12 @@ from tenacity import Retrying
 from .._base import ClientBase
 from .._concurrency import Condition, shield, sleep
 from .._protocol.deadline import Deadline
-from .._protocol.endpoints import (
-    archive_request,
-    item_status_request,
-    notifications_request,
-    order_status_request,
-    read_feed,
-    read_item_echo,
-    read_order_echo,
-)
+from .._protocol.feed import archive_request, notifications_request, read_feed
 from .._protocol.http import Request, Response
 from .._protocol.redact import scrub_chain
 from .._protocol.retry import note_retries
 from .._protocol.tokens import FetchFailed, FetchToken, UseToken, Wait, refused
+from .._protocol.updates import item_status_request, order_status_request, read_item_echo, read_order_echo
 from .._protocol.walk import PageWalk
 from ..models import FeedEntry, FeedPage, ItemStatusUpdate, ItemUpdate, OrderStatus, OrderStatusUpdate
 from .transport import SyncTransport

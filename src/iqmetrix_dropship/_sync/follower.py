@@ -15,7 +15,7 @@ from typing import Any
 from .._concurrency import Event, call_handler, stop_on_signals, wait_event
 from .._exceptions import APIError
 from .._protocol.config import ClientConfig
-from .._protocol.endpoints import read_feed, read_scan
+from .._protocol.feed import read_feed, read_scan
 from .._protocol.follow import Deliver, ReadAhead, ReadPage, SavePosition, ScanPage, poll_plan
 from .._protocol.http import Send
 from ..follow._checkpoint import CheckpointStore

@@ -1,18 +1,17 @@
 """What we send: order and item status updates, and the echo the server answers with.
 
-Built by a caller, these models are strict (traps.md 6-13): a status must be an enum member or
-its exact wire name, ``TrackingInfo`` is always a string, ``Quantity`` an integer, and
-``ReferenceName`` / ``ReferenceValue`` are never sent. An unknown field (``mesage`` for
-``message``) is refused, not dropped; a string that cannot be encoded (a lone surrogate) is
-refused before any request; a tracking number or carrier is stripped of surrounding white space,
-and a blank one is no value. The same classes read the server's echo leniently (``from_echo``):
-there a status we do not know is kept as its string, the fields the server fills in or nulls are
-accepted, and fields we do not know are ignored (traps.md 13, 15).
+Built by a caller, these models are strict: each field is checked by the rule of
+``_protocol/rules.py`` that the table there names (a status is an enum member or its exact wire
+name, ``TrackingInfo`` a string, ``Quantity`` a whole number, ``Sku`` present; no lone surrogate;
+a blank tracking number is no value). An unknown field (``mesage`` for ``message``) is refused,
+not dropped, and ``ReferenceName`` / ``ReferenceValue`` are never sent. The same classes read the
+server's echo leniently (``from_echo``): there a status we do not know is kept as its string, the
+fields the server fills in or nulls are accepted, and fields we do not know are ignored
+(traps.md 13, 15).
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from uuid import UUID
 
@@ -27,46 +26,21 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_pascal
 
-from .._text import PREVIEW_CHARS, is_blank, preview, unsendable_at
+from .._protocol import rules
+from .._text import PREVIEW_CHARS, preview
 from ._enums import ItemStatus, OrderStatus
 
 __all__ = ["ItemStatusUpdate", "ItemUpdate", "OrderStatusUpdate"]
 
 _ECHO = "echo"  # validation context flag: reading the server's answer, be lenient
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_RESERVED = frozenset({"ReferenceName", "ReferenceValue", "reference_name", "reference_value"})
 
 
 def _is_echo(info: ValidationInfo) -> bool:
     return bool(info.context and info.context.get(_ECHO))
 
 
-def _text(value: Any, info: ValidationInfo) -> Any:
-    """Free-text fields: strings; a whole number is accepted and sent as its digits (traps.md 9)."""
-    if value is None:
-        return value
-    if isinstance(value, str):
-        at = unsendable_at(value)
-        if at is None:
-            return value
-        if _is_echo(info):
-            # Kept readable, and storable (the ledger records the echo): U+FFFD for what cannot be encoded.
-            return _SURROGATE.sub("\ufffd", value)
-        field = to_pascal(info.field_name or "")
-        raise ValueError(f"{field} holds a character that cannot be sent (a lone surrogate, at index {at})")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if _is_echo(info):
-        return str(value)
-    raise ValueError(f"{to_pascal(info.field_name or '')} must be a string, got {type(value).__name__}")
-
-
-def _shipping_text(value: Any, info: ValidationInfo) -> Any:
-    """Tracking number and carrier: text without the white space around it; blank is no value."""
-    text = _text(value, info)
-    if isinstance(text, str) and not _is_echo(info):
-        return None if is_blank(text) else text.strip()
-    return text
+def _field(info: ValidationInfo) -> str:
+    return to_pascal(info.field_name or "")
 
 
 def validation_message(error: ValidationError) -> str:
@@ -103,9 +77,9 @@ class _Sent(BaseModel):
             # The server's echo may hold fields we never send, or new ones: ignored.
             known = set(cls.model_fields) | {field.alias for field in cls.model_fields.values() if field.alias}
             return {key: value for key, value in data.items() if key in known}
-        # traps.md 13: the reserved fields are accepted (an item copied from an echo has them) and
-        # never sent. Any other unknown field is refused by extra="forbid".
-        return {key: value for key, value in data.items() if key not in _RESERVED}
+        # The reserved fields are accepted and never sent (rules.RESERVED_FIELDS); any other unknown
+        # field is refused by extra="forbid".
+        return {key: value for key, value in data.items() if key not in rules.RESERVED_FIELDS}
 
     @classmethod
     def from_echo(cls, data: Any) -> Any:
@@ -135,42 +109,27 @@ class ItemUpdate(_Sent):
     @field_validator("status", mode="plain")
     @classmethod
     def _check_status(cls, value: Any, info: ValidationInfo) -> Any:
-        if _is_echo(info) and isinstance(value, str) and value not in set(ItemStatus):
-            return value  # a status the enum does not know, kept as its string
-        return ItemStatus.parse(value)
+        return rules.status(ItemStatus, value, echo=_is_echo(info))
 
     @field_validator("quantity", mode="plain")
     @classmethod
     def _check_quantity(cls, value: Any, info: ValidationInfo) -> Any:
-        # traps.md 10: the spec shows "5"; the API takes an integer.
-        if value is None:
-            return None
-        if _is_echo(info) and isinstance(value, str) and value.strip().isdigit():
-            return int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"Quantity must be a whole number, got {preview(value)}")
-        if value < 1 and not _is_echo(info):
-            raise ValueError(f"Quantity must be at least 1, got {value}")
-        return value
+        return rules.quantity(value, echo=_is_echo(info))
 
     @field_validator("message", "info", "catalog_id", "product_name", mode="plain")
     @classmethod
     def _check_text(cls, value: Any, info: ValidationInfo) -> Any:
-        return _text(value, info)
+        return rules.text(value, _field(info), echo=_is_echo(info))
 
     @field_validator("tracking_info", "shipping_provider", mode="plain")
     @classmethod
     def _check_shipping(cls, value: Any, info: ValidationInfo) -> Any:
-        return _shipping_text(value, info)
+        return rules.shipping_text(value, _field(info), echo=_is_echo(info))
 
     @field_validator("sku", mode="plain")
     @classmethod
     def _check_sku(cls, value: Any, info: ValidationInfo) -> Any:
-        # traps.md 12: items are keyed by Sku, so an update without one means nothing.
-        sku = _text(value, info)
-        if not isinstance(sku, str) or is_blank(sku):
-            raise ValueError(f"Sku is required, got {preview(value)}")
-        return sku
+        return rules.sku(value, echo=_is_echo(info))
 
 
 class OrderStatusUpdate(_Sent):
@@ -187,19 +146,17 @@ class OrderStatusUpdate(_Sent):
     @field_validator("status", mode="plain")
     @classmethod
     def _check_status(cls, value: Any, info: ValidationInfo) -> Any:
-        if _is_echo(info) and isinstance(value, str) and value not in set(OrderStatus):
-            return value
-        return OrderStatus.parse(value)
+        return rules.status(OrderStatus, value, echo=_is_echo(info))
 
     @field_validator("message", "info", mode="plain")
     @classmethod
     def _check_text(cls, value: Any, info: ValidationInfo) -> Any:
-        return _text(value, info)
+        return rules.text(value, _field(info), echo=_is_echo(info))
 
     @field_validator("tracking_info", "shipping_provider", mode="plain")
     @classmethod
     def _check_shipping(cls, value: Any, info: ValidationInfo) -> Any:
-        return _shipping_text(value, info)
+        return rules.shipping_text(value, _field(info), echo=_is_echo(info))
 
 
 class ItemStatusUpdate(_Sent):

@@ -1,110 +1,35 @@
-"""Request builders for the Supplier Orders API, with the validation that runs before anything is sent.
+"""Update requests and replies: an order's status, some items' statuses, and the server's echo.
 
-Each builder returns a fully decided ``Request``; the matching ``read_*`` function turns the
-answer into the caller's model. Paths follow traps.md 2 (plural ``Suppliers``, bare keys).
+Each builder returns a fully decided ``Request`` and the model that was sent; the matching
+``read_*`` function turns the answer into the caller's model. The rules an update follows are
+``rules.py``'s: the models apply them to their fields, the builders apply those that span a call
+(the URL's order id, the ``Shipped`` rule and its opt-out, an item list that is not empty). A
+broken rule is an ``InvalidRequestError`` (a ``ValueError``), and nothing is sent.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
+from typing import Any, TypeVar
 from uuid import UUID
 
 from pydantic import ValidationError
 
 from .._exceptions import InvalidRequestError
-from .._text import is_blank, preview
-from ..feed import PageScan, parse_feed, scan_entry_ids
-from ..models import (
-    FeedPage,
-    ItemStatus,
-    ItemStatusUpdate,
-    ItemUpdate,
-    OrderStatus,
-    OrderStatusUpdate,
-    page_id_from_href,
-)
+from .._text import preview
+from ..models import ItemStatus, ItemStatusUpdate, ItemUpdate, OrderStatus, OrderStatusUpdate
 from ..models._updates import validation_message
+from . import rules
 from .config import ClientConfig
 from .http import Request, Response
 from .responses import read_json, warn_unreadable_echo
 
-__all__ = [
-    "archive_request",
-    "item_status_request",
-    "notifications_request",
-    "order_status_request",
-    "read_feed",
-    "read_item_echo",
-    "read_order_echo",
-    "read_scan",
-]
+__all__ = ["item_status_request", "order_status_request", "read_item_echo", "read_order_echo"]
 
-_FEED_HEADERS = {"Accept": "application/atom+xml"}
+T = TypeVar("T")
 # Content-Type is set by the transport from the body (JSON here, a form for the token).
 _JSON_HEADERS = {"Accept": "application/json"}
-_BARE_PAGE_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
-
-
-def notifications_request(config: ClientConfig) -> Request:
-    return Request(
-        "GET",
-        f"{config.supplier_url}/Notifications",
-        purpose="feed",
-        headers=_FEED_HEADERS,
-        max_body_bytes=config.max_feed_bytes,
-    )
-
-
-def page_id_of(page: str | UUID) -> str:
-    """A page's id from its GUID or from a ``prev-archive``/``next-archive`` href.
-
-    traps.md 4: hrefs always name the production host, so only the ``Pages({guid})`` id is
-    taken from them and the URL is rebuilt on the configured base: the bearer token never
-    goes to a host the caller did not configure. An href without a page id is refused.
-    """
-    if isinstance(page, UUID):
-        return str(page)
-    text = str(page).strip()
-    if _BARE_PAGE_ID.match(text):
-        return text
-    page_id = page_id_from_href(text)
-    if page_id is None:
-        raise InvalidRequestError(f"{preview(page)} is neither a page id nor a link to a Pages(...) page")
-    return page_id
-
-
-def archive_request(config: ClientConfig, page: str | UUID) -> Request:
-    return Request(
-        "GET",
-        f"{config.supplier_url}/Notifications/Pages({page_id_of(page)})",
-        purpose="feed",
-        headers=_FEED_HEADERS,
-        max_body_bytes=config.max_feed_bytes,
-    )
-
-
-def read_feed(response: Response) -> FeedPage:
-    # The transport already refused a body over the client's max_feed_bytes.
-    return parse_feed(response.content, max_bytes=len(response.content) + 1)
-
-
-def read_scan(response: Response) -> PageScan:
-    """The cheap read of a page (ids only) that a follower uses while walking back."""
-    return scan_entry_ids(response.content, max_bytes=len(response.content) + 1)
-
-
-def order_id_of(order_id: UUID | str) -> UUID:
-    """Only the order id is a real GUID (traps.md 18); anything else is refused before sending."""
-    if isinstance(order_id, UUID):
-        return order_id
-    if isinstance(order_id, str) and len(order_id) <= 64:
-        try:
-            return UUID(order_id.strip())
-        except ValueError:
-            pass
-    raise InvalidRequestError(f"order_id must be a GUID, got {preview(order_id)}")
 
 
 def _build(model: type[Any], **fields: Any) -> Any:
@@ -114,21 +39,16 @@ def _build(model: type[Any], **fields: Any) -> Any:
         raise InvalidRequestError(f"invalid {model.__name__}: {validation_message(error)}") from None
 
 
-def _check_status(enum: type[OrderStatus] | type[ItemStatus], value: object, where: str) -> Any:
+def _checked(check: Callable[[], T], where: str = "") -> T:
+    """A rule's verdict: its value, or its ValueError as an ``InvalidRequestError``."""
     try:
-        return enum.parse(value)
+        return check()
     except ValueError as error:
         raise InvalidRequestError(f"{where}{error}") from None
 
 
 def _order_url(config: ClientConfig, order_id: UUID, action: str) -> str:
     return f"{config.supplier_url}/Orders({order_id})/{action}"
-
-
-def _untracked(tracking_info: str | int | None, shipping_provider: str | None) -> bool:
-    """No tracking number or no carrier: missing, or blank (``"   "``, ``"\\t\\xa0"``) once stripped."""
-    tracking = str(tracking_info) if isinstance(tracking_info, int) else tracking_info
-    return is_blank(tracking) or is_blank(shipping_provider)
 
 
 def order_status_request(
@@ -143,10 +63,10 @@ def order_status_request(
     require_tracking: bool = True,
 ) -> tuple[Request, OrderStatusUpdate]:
     """``PUT .../Orders({id})/OrderStatusUpdate``. The body ``Id`` is the URL's order id (traps.md 8)."""
-    oid = order_id_of(order_id)
-    checked = _check_status(OrderStatus, status, "")
+    oid = _checked(partial(rules.order_id, order_id))
+    checked = _checked(partial(rules.status, OrderStatus, status))
     # traps.md 14: the guide requires tracking and carrier for Shipped so the customer is told.
-    if checked is OrderStatus.SHIPPED and require_tracking and _untracked(tracking_info, shipping_provider):
+    if checked is OrderStatus.SHIPPED and require_tracking and rules.untracked(tracking_info, shipping_provider):
         raise InvalidRequestError(
             "a Shipped order needs tracking_info and shipping_provider (pass require_tracking=False to send it without)"
         )
@@ -177,7 +97,7 @@ def item_status_request(
     require_tracking: bool = True,
 ) -> tuple[Request, ItemStatusUpdate]:
     """``PUT .../Orders({id})/ItemStatusUpdate`` (traps.md 3: not ``/OrderStatusUpdate``)."""
-    oid = order_id_of(order_id)
+    oid = _checked(partial(rules.order_id, order_id))
     if isinstance(items, (str, bytes, Mapping)):
         raise InvalidRequestError("items must be a list of ItemUpdate")
     built: list[ItemUpdate] = []
@@ -185,9 +105,9 @@ def item_status_request(
         item = _build(ItemUpdate, **given) if isinstance(given, Mapping) else given
         if not isinstance(item, ItemUpdate):
             raise InvalidRequestError(f"items[{n}] must be an ItemUpdate, got {type(item).__name__}")
-        _check_status(ItemStatus, item.status, f"items[{n}]: ")
+        _checked(partial(rules.status, ItemStatus, item.status), f"items[{n}]: ")
         shipped = item.status is ItemStatus.SHIPPED
-        if shipped and require_tracking and _untracked(item.tracking_info, item.shipping_provider):
+        if shipped and require_tracking and rules.untracked(item.tracking_info, item.shipping_provider):
             raise InvalidRequestError(
                 f"items[{n}] (sku {preview(item.sku)}) is Shipped without tracking_info and "
                 "shipping_provider (pass require_tracking=False to send it without)"

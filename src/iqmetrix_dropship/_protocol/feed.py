@@ -1,0 +1,73 @@
+"""Feed requests and replies: the current page, an archive page by its id or href, and reading
+an answer as a typed page or as the cheap scan a follower walks back with.
+
+Paths follow docs/traps.md 2 (plural ``Suppliers``, bare keys); a page is always fetched from the
+configured host, never from the host a feed link names (traps.md 4).
+"""
+
+from __future__ import annotations
+
+import re
+from uuid import UUID
+
+from .._exceptions import InvalidRequestError
+from .._text import preview
+from ..feed import PageScan, parse_feed, scan_entry_ids
+from ..models import FeedPage, page_id_from_href
+from .config import ClientConfig
+from .http import Request, Response
+
+__all__ = ["archive_request", "notifications_request", "page_id_of", "read_feed", "read_scan"]
+
+_FEED_HEADERS = {"Accept": "application/atom+xml"}
+_BARE_PAGE_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+
+
+def notifications_request(config: ClientConfig) -> Request:
+    """``GET /Suppliers({id})/Notifications``: the current page."""
+    return Request(
+        "GET",
+        f"{config.supplier_url}/Notifications",
+        purpose="feed",
+        headers=_FEED_HEADERS,
+        max_body_bytes=config.max_feed_bytes,
+    )
+
+
+def page_id_of(page: str | UUID) -> str:
+    """A page's id from its GUID or from a ``prev-archive``/``next-archive`` href.
+
+    traps.md 4: hrefs always name the production host, so only the ``Pages({guid})`` id is
+    taken from them and the URL is rebuilt on the configured base: the bearer token never
+    goes to a host the caller did not configure. An href without a page id is refused.
+    """
+    if isinstance(page, UUID):
+        return str(page)
+    text = str(page).strip()
+    if _BARE_PAGE_ID.match(text):
+        return text
+    page_id = page_id_from_href(text)
+    if page_id is None:
+        raise InvalidRequestError(f"{preview(page)} is neither a page id nor a link to a Pages(...) page")
+    return page_id
+
+
+def archive_request(config: ClientConfig, page: str | UUID) -> Request:
+    """``GET /Suppliers({id})/Notifications/Pages({guid})``: any page, the current one included."""
+    return Request(
+        "GET",
+        f"{config.supplier_url}/Notifications/Pages({page_id_of(page)})",
+        purpose="feed",
+        headers=_FEED_HEADERS,
+        max_body_bytes=config.max_feed_bytes,
+    )
+
+
+def read_feed(response: Response) -> FeedPage:
+    """The typed page. The transport already refused a body over the client's ``max_feed_bytes``."""
+    return parse_feed(response.content, max_bytes=len(response.content) + 1)
+
+
+def read_scan(response: Response) -> PageScan:
+    """The cheap read of a page (ids only) that a follower uses while walking back."""
+    return scan_entry_ids(response.content, max_bytes=len(response.content) + 1)
