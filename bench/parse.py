@@ -40,7 +40,7 @@ from lxml import etree
 
 from iqmetrix_dropship.feed import parse_feed, scan_entry_ids
 
-FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "feed" / "fixtures"
 HOST = "https://dropship.iqmetrix.net/v1/Suppliers(60455)/Notifications"
 
 _HEAD = """<?xml version="1.0" encoding="utf-8"?>

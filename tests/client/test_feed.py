@@ -135,11 +135,6 @@ def test_async_iter_pages_is_lazy(api: respx.MockRouter) -> None:
     assert sum(1 for c in api.calls if "Notifications" in str(c.request.url)) == 1
 
 
-def _bomb(size: int) -> bytes:
-    head = b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><id>x</id><title>'
-    return gzip.compress(head + b"A" * size + b"</title></feed>", compresslevel=9)
-
-
 class CountingStream(httpx.SyncByteStream, httpx.AsyncByteStream):
     """Serves ``data`` in small chunks and counts how much of it was read."""
 
@@ -159,10 +154,10 @@ class CountingStream(httpx.SyncByteStream, httpx.AsyncByteStream):
 
 
 def test_a_gzip_feed_inflating_past_the_cap_raises_without_inflating_it_whole(
-    api: respx.MockRouter, client_factory: Any
+    api: respx.MockRouter, client_factory: Any, gzip_bomb: bytes
 ) -> None:
     client = client_factory(max_feed_bytes=1_000_000)
-    body = _bomb(200_000_000)  # 200 MB of XML in ~200 KB of gzip
+    body = gzip_bomb  # 200 MB of XML in ~200 KB of gzip
     stream = CountingStream(body)
     api.get(NOTIFICATIONS).mock(return_value=httpx.Response(200, headers={"Content-Encoding": "gzip"}, stream=stream))
 

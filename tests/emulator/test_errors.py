@@ -1,4 +1,4 @@
-"""The documented errors (supplier-orders-api.md "Errors"; traps.md 16) and rate limiting."""
+"""The documented errors (the Supplier Orders API reference's "Errors"; docs/traps.md 16) and rate limiting."""
 
 from __future__ import annotations
 

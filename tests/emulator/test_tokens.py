@@ -1,4 +1,4 @@
-"""The accounts token endpoint (authentication.md; traps.md 17)."""
+"""The accounts token endpoint (iQmetrix's Authentication page; docs/traps.md 17)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Feed entries and updates for the ledger tests, built directly with the SDK's models.
 
-The order is the spec's own example (supplier-orders-api.md, "GET the Order Feed"): two items,
+The order is the spec's own example (iQmetrix's Supplier Orders API reference, "GET the Order Feed"): two items,
 ``AB-JH0786-MI`` x1 at 100 and ``EM-JH073-MI`` x2 at 42.
 """
 

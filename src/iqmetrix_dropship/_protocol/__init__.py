@@ -2,7 +2,7 @@
 
 Nothing in this package does I/O. The sync and async clients are two thin drivers that carry
 out what it decides (send this request, sleep this long, fetch that page), so they cannot
-drift apart. See STYLE.md: one brain, two pairs of hands.
+drift apart. One brain, two pairs of hands (the sans-I/O style; CONTRIBUTING.md, "How the code reads").
 
 - ``config``: environments, hosts and the frozen client configuration
 - ``http``: the request and response value objects that cross the driver boundary, and logging

@@ -128,7 +128,7 @@ def error_for(request: Request, response: Response, secrets: tuple[str, ...] = (
             status_code=response.status_code,
         )
     if request.purpose == "token" and response.status_code in (400, 401):
-        # authentication.md: 400 with an OAuth2 error code: the credentials were refused.
+        # iQmetrix's Authentication page: 400 with an OAuth2 error code: the credentials were refused.
         code = data.get("error") if isinstance(data, dict) else None
         description = data.get("error_description") if isinstance(data, dict) else None
         return TokenError(

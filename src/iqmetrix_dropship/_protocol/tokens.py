@@ -15,7 +15,7 @@ must refresh       within ``margin`` of expiry, expired,       one caller fetche
 =================  ==========================================  ==========================================
 
 Why only one fetch at a time: exchanging a refresh token *revokes* the access token issued with
-it (authentication.md; traps.md 17), so two concurrent refreshes would leave one caller holding a
+it (iQmetrix's Authentication page; docs/traps.md 17), so two concurrent refreshes would leave one caller holding a
 revoked token and the other with a refresh token the server no longer honours. For the same reason
 no caller starts a request with the old token while a refresh is in flight: it would be revoked
 under it. (A request already on the wire may still meet the revocation: its 401 is replayed once
@@ -65,7 +65,7 @@ __all__ = [
 _FORM_HEADERS = {"Accept": "application/json"}  # the form body sets its own Content-Type
 
 Grant = Literal["password", "refresh_token"]
-DEFAULT_EXPIRES_IN = 43199.0  # authentication.md: 12 hours
+DEFAULT_EXPIRES_IN = 43199.0  # iQmetrix's Authentication page: 12 hours
 # A lifetime past this is not believed (2**63-1 s, 1e12 s have been seen from broken servers): the
 # token is refreshed after a week at the latest, and a 401 before then refreshes it anyway.
 MAX_EXPIRES_IN = 7 * 24 * 3600.0
@@ -121,7 +121,7 @@ class Credentials:
         )
 
     def refresh_grant(self, config: ClientConfig, refresh_token: SecretStr) -> Request:
-        # authentication.md: the client credentials must be those that got the refresh token.
+        # iQmetrix's Authentication page: the client credentials must be those that got the refresh token.
         return _token_request(
             config,
             grant_type="refresh_token",
@@ -165,11 +165,11 @@ def _token_json(content: bytes) -> Any:
 def _lifetime(value: object, status_code: int) -> float:
     """``expires_in`` in seconds: missing means the documented 12 hours; absurd is clamped."""
     if value is None or value == "":
-        # authentication.md: 12 hours. If the token dies sooner, the API's 401 makes the client
+        # iQmetrix's Authentication page: 12 hours. If the token dies sooner, the API's 401 makes the client
         # refresh and replay.
         return DEFAULT_EXPIRES_IN
     seconds: float | None = None
-    # authentication.md: some sample code models expires_in as a string; accept both.
+    # iQmetrix's Authentication page: some sample code models expires_in as a string; accept both.
     if isinstance(value, int) and not isinstance(value, bool):
         seconds = float(min(value, int(MAX_EXPIRES_IN))) if value >= 0 else -1.0
     elif isinstance(value, (float, str)):

@@ -9,7 +9,7 @@
 ``/_emulator/...``                                             admin endpoints, no token needed
 =============================================================  ==================================
 
-Errors are the documented ones (supplier-orders-api.md "Errors", traps.md 16): ``400`` with
+Errors are the documented ones (the Supplier Orders API reference's "Errors", docs/traps.md 16): ``400`` with
 ``{"Message": ...}`` (the .NET Web API default: there is no documented JSON error schema),
 ``401`` plain text ``Invalid token``, ``404`` ``{"Message": "Not found"}``, ``429`` plain text
 ``rate limit exceeded`` with ``X-RateLimit-*`` headers. Paths match case-insensitively, as

@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 PAGE_SIZE = 50
-"""Events per feed page (supplier-orders-api.md, "Order Notifications Feed"; traps.md 21)."""
+"""Events per feed page (the Supplier Orders API reference, "Order Notifications Feed"; docs/traps.md 21)."""
 
 DEFAULT_PUBLIC_HOST = "https://dropship.iqmetrix.net"
 """What feed link hrefs name, whatever host the emulator listens on (traps.md 4)."""
@@ -32,8 +32,8 @@ DEFAULT_CLIENT_SECRET = "emulator-secret"  # noqa: S105 - a fake, printed emulat
 DEFAULT_USERNAME = "supplier@example.com"
 DEFAULT_PASSWORD = "emulator-password"  # noqa: S105 - a fake, printed emulator credential
 DEFAULT_ORDERS = 100
-TOKEN_LIFETIME = 43199  # authentication.md: 12 hours, as the real accounts host answers it
-REFRESH_TOKEN_LIFETIME = 7 * 24 * 3600  # authentication.md: refresh tokens expire after 7 days
+TOKEN_LIFETIME = 43199  # iQmetrix's Authentication page: 12 hours, as the real accounts host answers it
+REFRESH_TOKEN_LIFETIME = 7 * 24 * 3600  # iQmetrix's Authentication page: refresh tokens expire after 7 days
 _MAX_LIFETIME = 10 * 365 * 24 * 3600  # seconds: ten years is forever for a test run
 _MAX_SEEDED = 1_000_000_000  # events or orders: far more than fits in memory
 

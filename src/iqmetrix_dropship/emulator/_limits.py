@@ -66,7 +66,8 @@ still render larger: those are refused by their rendered size (:func:`check_entr
 real update is a few hundred bytes; fifty items with tracking numbers are some 10 KiB."""
 
 MAX_TOKEN_BODY_BYTES = 8 * 1024
-"""A token request: five short form fields (authentication.md); a refresh token is 34 bytes."""
+"""A token request: five short form fields (iQmetrix's Authentication page, summarised in
+docs/guides/authentication.md); a refresh token is 34 bytes."""
 
 MAX_ADMIN_BODY_BYTES = 256 * 1024
 """An admin body. The largest is an order of ``MAX_ITEMS`` (50) items with the longest texts

@@ -1,6 +1,6 @@
 """Plain records of the emulator's world: orders as retailers placed them, and feed events.
 
-Field names and order follow the feed's elements (supplier-orders-api.md, "OrderCreated" and
+Field names and order follow the feed's elements (iQmetrix's Supplier Orders API reference, "OrderCreated" and
 "OrderStatusUpdated"), so that rendering is a walk over the fields. ``None`` renders as
 ``i:nil="true"`` (traps.md 19).
 """

@@ -1,4 +1,4 @@
-"""The accounts host's token endpoint, as authentication.md describes it.
+"""The accounts host's token endpoint, as iQmetrix's Authentication page describes it (docs/guides/authentication.md).
 
 - ``grant_type=password`` issues a new pair; older tokens stay valid.
 - ``grant_type=refresh_token`` issues a new pair and revokes both the refresh token used and

@@ -1,6 +1,6 @@
 """Validating ``OrderStatusUpdate`` / ``ItemStatusUpdate`` bodies as the service does, and the echo.
 
-What is checked (supplier-orders-api.md "Request Parameters", traps.md 6-15):
+What is checked (the Supplier Orders API reference's "Request Parameters", docs/traps.md 6-15):
 
 - ``Id`` is required, a GUID, and the order id of the URL;
 - ``Status`` is a wire name of OrderStatus/ItemStatus; ``"Exception"`` is not (traps.md 6).

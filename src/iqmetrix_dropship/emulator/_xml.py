@@ -1,6 +1,6 @@
 """Rendering feed pages as the real service does: Atom, with DataContract-style content.
 
-The shapes copy supplier-orders-api.md's two examples: Atom default namespace, one
+The shapes copy the two examples of iQmetrix's Supplier Orders API reference: Atom default namespace, one
 ``order-created`` or ``order-status-updated`` element per ``<content type="application/xml">``
 in ``urn:iQmetrix:dropship``, child elements in alphabetical order, ``i:nil="true"`` for nulls,
 one-second ``Z`` timestamps. String templates with escaping are used rather than a tree

@@ -1,7 +1,7 @@
 """``OrderLedger``: the supplier's own record of its dropship orders, in one SQLite file.
 
 The feed only tells what happened (traps.md 21-24); "it is up to the supplier's system to keep
-track of the orders ... and their current status" (dropship-order-guide.md, step 2). The ledger is
+track of the orders ... and their current status" (iQmetrix's Dropship Order Management Guide, step 2). The ledger is
 that system's memory: it is a ``CheckpointStore``, so a follower hands it every entry, and it
 commits the entry's effect on the order *and* the cursor in one transaction. After a crash at any
 point an entry is either applied and passed, or neither: applied exactly once.

@@ -1,6 +1,6 @@
 """The typed feed parser, read as a specification: what each part of a feed page becomes.
 
-The two fixtures are the spec's example pages, verbatim (supplier-orders-api.md). Variants of
+The two fixtures are the spec's example pages, verbatim (iQmetrix's Supplier Orders API reference). Variants of
 them are built here with lxml: other prefixes, other member order, unknown members and events.
 """
 

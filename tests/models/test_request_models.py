@@ -1,7 +1,7 @@
 """The request models: what a status update sends, and how the server's echo is read.
 
 Bodies are compared whole, so that a stray key (``ReferenceName``, a ``null``) cannot slip in.
-The echo examples are the spec's own (supplier-orders-api.md), with its traps: ``"Exception"``
+The echo examples are the spec's own (iQmetrix's Supplier Orders API reference), with its traps: ``"Exception"``
 as a status, ``"Quantity": "5"``, a numeric ``TrackingInfo``, ``null`` fields.
 """
 
