@@ -26,9 +26,12 @@ from ._exceptions import (
     DropshipError,
     FeedParseError,
     InvalidRequestError,
+    LeaseLostError,
+    LedgerSchemaError,
     NotFoundError,
     RateLimitError,
     ServerError,
+    StoreUnavailableError,
     TokenError,
 )
 from ._version import __version__
@@ -45,12 +48,10 @@ if TYPE_CHECKING:
         Cursor,
         FeedFollower,
         MemoryCheckpoint,
+        PostgresCheckpoint,
         SQLiteCheckpoint,
     )
-    from .ledger import (
-        LedgerSchemaError,
-        OrderLedger,
-    )
+    from .ledger import OrderLedger
     from .models import (
         FeedEntry,
         FeedEvent,
@@ -84,8 +85,8 @@ _LAZY = {
     "Cursor": ".follow",
     "FeedFollower": ".follow",
     "MemoryCheckpoint": ".follow",
+    "PostgresCheckpoint": ".follow",
     "SQLiteCheckpoint": ".follow",
-    "LedgerSchemaError": ".ledger",
     "OrderLedger": ".ledger",
     "FeedEntry": ".models",
     "FeedEvent": ".models",
@@ -147,6 +148,7 @@ __all__ = [
     "ItemStatus",
     "ItemStatusUpdate",
     "ItemUpdate",
+    "LeaseLostError",
     "LedgerSchemaError",
     "MemoryCheckpoint",
     "NotFoundError",
@@ -156,6 +158,7 @@ __all__ = [
     "OrderStatus",
     "OrderStatusUpdate",
     "OrderStatusUpdated",
+    "PostgresCheckpoint",
     "RateLimitError",
     "RetryPolicy",
     "SQLiteCheckpoint",
@@ -163,6 +166,7 @@ __all__ = [
     "ServerError",
     "ShippingAddress",
     "ShippingCustomer",
+    "StoreUnavailableError",
     "TokenError",
     "UnknownEvent",
     "__version__",

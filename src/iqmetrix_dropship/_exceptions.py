@@ -16,8 +16,10 @@ The tree (all importable from ``iqmetrix_dropship``)::
     │   └── ServerError           5xx
     ├── FeedParseError                             a feed page that is not well-formed Atom, or hostile
     ├── CursorLostError                            the follower's cursor names an entry the feed lost
-    └── CheckpointError                            a checkpoint or ledger file that cannot be used as one
-        └── LedgerSchemaError                      an order ledger from a newer version, or not a ledger (ledger/)
+    ├── CheckpointError                            a checkpoint or ledger store that cannot be used as one
+    │   └── LedgerSchemaError                      an order ledger from a newer version, or not a ledger
+    ├── LeaseLostError                             another replica took over the lease this one held
+    └── StoreUnavailableError                      the checkpoint store's database did not answer
 
 No message built here ever contains a password, client secret or token: errors are made from
 status codes, URLs (which carry no secrets) and the server's own message, from which the secrets
@@ -43,9 +45,12 @@ __all__ = [
     "DropshipError",
     "FeedParseError",
     "InvalidRequestError",
+    "LeaseLostError",
+    "LedgerSchemaError",
     "NotFoundError",
     "RateLimitError",
     "ServerError",
+    "StoreUnavailableError",
     "TokenError",
 ]
 
@@ -217,3 +222,20 @@ class CheckpointError(DropshipError):
     def of(cls, path: object, reason: str) -> CheckpointError:
         """``path: reason``, both kept as attributes."""
         return cls(f"{path}: {reason}", path=path, reason=reason)
+
+
+class LedgerSchemaError(CheckpointError):
+    """The ledger file was written by a newer version of this SDK, or is not a ledger (not a
+    SQLite database, truncated, or tables of the ledger's names with another layout)."""
+
+
+class LeaseLostError(DropshipError):
+    """This replica lost its lease to another one while it led (paused past the lease, cut off from
+    the database): it has stepped down, and the write that found out was not made. The entry in
+    hand is delivered again by the new leader. ``FeedFollower.run`` handles it by standing by."""
+
+
+class StoreUnavailableError(DropshipError):
+    """The checkpoint store's database did not answer (a PostgreSQL server restarting, a network cut).
+    Nothing was written: the transaction was rolled back whole. ``FeedFollower.run`` waits it out
+    and resumes where the cursor is; the connection is made again at the next use."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import NoReturn
 
 import pytest
@@ -12,6 +11,7 @@ from iqmetrix_dropship.ledger import OrderLedger, _ledger
 from iqmetrix_dropship.models import ItemStatus, OrderStatus
 
 from .builders import ORDER_ID, SKU_1, created, cursor, info, updated
+from .conftest import OpenLedger
 
 
 class CrashError(Exception):
@@ -81,17 +81,16 @@ def test_failure_while_storing_the_cursor_rolls_back_the_effect(
 
 
 def test_a_rolled_back_advance_leaves_the_file_consistent_after_reopen(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    open_ledger: OpenLedger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "orders.db"
     first, second = created(), updated(info(SKU_1, "Ordered"))
-    with OrderLedger(path) as ledger:
+    with open_ledger() as ledger:
         ledger.advance(cursor(first), first)
         monkeypatch.setattr(_ledger, "apply_event", simulated_crash)
         with pytest.raises(CrashError):
             ledger.advance(cursor(second), second)
 
-    with OrderLedger(path) as reopened:
+    with open_ledger() as reopened:
         assert reopened.entry_ids() == [first.id]
         assert reopened.load() == cursor(first)
 

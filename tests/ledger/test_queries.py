@@ -14,7 +14,9 @@ from iqmetrix_dropship.follow._checkpoint import Cursor, SQLiteCheckpoint
 from iqmetrix_dropship.ledger import LedgerOrder, OrderLedger
 from iqmetrix_dropship.models import FeedEntry, ItemStatus, OrderStatus
 
+from ..conftest import PgStore
 from .builders import ORDER_ID, SKU_1, SKU_2, T0, created, cursor, info, updated
+from .conftest import OpenLedger
 
 IDS = [UUID(f"00000000-0000-4000-8000-{n:012d}") for n in range(6)]
 NOW = T0 + timedelta(hours=48)
@@ -160,23 +162,21 @@ def test_event_count_and_entry_ids_in_applied_order(shop: OrderLedger) -> None:
     assert entry_ids[-1].startswith("urn:uuid:updated-")
 
 
-def test_everything_persists_across_reopen(tmp_path: Path) -> None:
-    path = tmp_path / "orders.db"
+def test_everything_persists_across_reopen(open_ledger: OpenLedger) -> None:
     first, second = created(), updated(info(SKU_2, "Shipped", quantity=1, tracking_info="T1", shipping_provider="UPS"))
-    with OrderLedger(path) as ledger:
+    with open_ledger() as ledger:
         feed(ledger, first, second)
         before = ledger.order(ORDER_ID)
 
-    with OrderLedger(str(path)) as reopened:
+    with open_ledger() as reopened:
         assert reopened.order(ORDER_ID) == before
         assert reopened.entry_ids() == [first.id, second.id]
         assert reopened.load() == cursor(second)
 
 
-def test_cursors_are_kept_per_name(tmp_path: Path) -> None:
-    path = tmp_path / "orders.db"
+def test_cursors_are_kept_per_name(open_ledger: OpenLedger) -> None:
     entry = created()
-    with OrderLedger(path, name="a") as a, OrderLedger(path, name="b") as b:
+    with open_ledger(name="a") as a, open_ledger(name="b") as b:
         a.advance(cursor(entry), entry)
 
         assert b.load() is None
@@ -196,8 +196,8 @@ def test_the_cursor_table_is_the_checkpoints_own(tmp_path: Path) -> None:
         checkpoint.close()
 
 
-def test_concurrent_advances_from_threads_lose_nothing(tmp_path: Path) -> None:
-    with OrderLedger(tmp_path / "orders.db") as ledger:
+def test_concurrent_advances_from_threads_lose_nothing(open_ledger: OpenLedger) -> None:
+    with open_ledger() as ledger:
 
         def work(n: int) -> None:
             for k in range(20):
@@ -227,6 +227,13 @@ def test_repr_names_the_file(tmp_path: Path) -> None:
         assert repr(ledger) == f"OrderLedger({str(tmp_path / 'x.db')!r}, name='main')"
 
 
+def test_repr_names_the_database_without_its_password(pg_store: PgStore) -> None:
+    dsn = pg_store.dsn.replace("dropship@", "dropship:s3cret-pw@")  # trust auth: any password is taken
+    with OrderLedger(dsn, schema=pg_store.schema, name="main") as ledger:
+        assert "s3cret-pw" not in repr(ledger)
+        assert repr(ledger) == f"OrderLedger({pg_store.dsn.replace('dropship@', 'dropship:***@')!r}, name='main')"
+
+
 def test_timestamps_come_back_aware(ledger: OrderLedger) -> None:
     feed(ledger, created(at=datetime(2015, 10, 23, 21, 37, 31)))  # naive: UTC (traps.md 28)
 
@@ -236,9 +243,9 @@ def test_timestamps_come_back_aware(ledger: OrderLedger) -> None:
     assert order.history[0].recorded_at.tzinfo is not None
 
 
-def test_two_shipments_of_the_largest_quantity_are_stored(tmp_path: Path) -> None:
+def test_two_shipments_of_the_largest_quantity_are_stored(open_ledger: OpenLedger) -> None:
     biggest = 2**63 - 1
-    with OrderLedger(tmp_path / "orders.db") as ledger:
+    with open_ledger() as ledger:
         for tracking in ("1Z1", "1Z2"):
             entry = updated(info(SKU_1, "Shipped", quantity=biggest, tracking_info=tracking))
             ledger.advance(cursor(entry), entry)  # before: OverflowError on the second, every time

@@ -12,7 +12,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from .._concurrency import AsyncEvent, async_call_handler, async_stop_on_signals, async_wait_event
-from .._exceptions import APIError
+from .._exceptions import APIError, LeaseLostError
 from .._protocol.config import ClientConfig
 from .._protocol.feed import read_feed, read_scan
 from .._protocol.follow import Deliver, ReadAhead, ReadPage, SavePosition, ScanPage, poll_plan
@@ -60,6 +60,8 @@ class AsyncFeedFollower(FollowerBase):
 
         An entry is committed (with the cursor) when the loop asks for the next one, or when the
         loop ends: an exception or ``break`` in the loop body leaves it to be delivered again.
+        With a store shared by replicas (PostgreSQL), a replica that does not lead delivers
+        nothing, and one whose lease is taken over mid-poll raises ``LeaseLostError``.
         """
         async with contextlib.aclosing(self._deliveries()) as steps:
             async for step in steps:
@@ -71,11 +73,13 @@ class AsyncFeedFollower(FollowerBase):
         gets SIGINT / SIGTERM (main thread); the entry in hand is finished and committed first.
 
         A handler that raises is logged and its entry delivered again at the next poll; a
-        transient API failure (no answer, 429, 5xx) is logged and the poll retried after
-        ``interval``. Anything else (``CursorLostError``, ``FeedParseError``, ``TokenError``, an
-        unusable checkpoint, ...) needs a person: it is raised. So are ``KeyboardInterrupt``,
-        ``SystemExit`` and a cancellation, as themselves; the entry in hand is then not committed
-        and comes again at the next poll.
+        transient failure (no answer, 429, 5xx, the checkpoint's database away) is logged and the
+        poll retried after ``interval``. With a store shared by replicas (PostgreSQL), a replica
+        that does not lead stands by and tries again every third of a lease, and one whose lease
+        was taken over steps down (``LeaseLostError``) and stands by. Anything else
+        (``CursorLostError``, ``FeedParseError``, ``TokenError``, an unusable checkpoint, ...)
+        needs a person: it is raised. So are ``KeyboardInterrupt``, ``SystemExit`` and a
+        cancellation, as themselves; the entry in hand is then not committed and comes again.
         """
         stop = stop or AsyncEvent()
         async with async_stop_on_signals(stop):
@@ -93,14 +97,19 @@ class AsyncFeedFollower(FollowerBase):
                                 return
                 except TRANSIENT_ERRORS as error:
                     logger.warning("poll failed, retrying in %.0f s: %s", interval, error)
-                await async_wait_event(stop, interval)
+                except LeaseLostError as error:
+                    self.leading = False
+                    logger.warning("%s", error)
+                await async_wait_event(stop, interval if self.leading else self.standby_wait(interval))
 
     async def _deliveries(self) -> AsyncGenerator[Deliver, None]:
-        plan = poll_plan(self._config, self.checkpoint.load(), self.start)
-        answer: Any = None
-        failure: APIError | None = None
-        async with AsyncPrefetcher(self._send, window=self.read_ahead) as ahead:
-            with contextlib.closing(self):
+        try:
+            if not self.lead():
+                return  # another replica leads: it delivers, this one stands by
+            async with AsyncPrefetcher(self._send, window=self.read_ahead) as ahead:
+                plan = poll_plan(self._config, self.checkpoint.load(), self.start)
+                answer: Any = None
+                failure: APIError | None = None
                 while True:
                     try:
                         step = plan.send(answer) if failure is None else plan.throw(failure)
@@ -120,3 +129,5 @@ class AsyncFeedFollower(FollowerBase):
                             yield step
                     except APIError as error:
                         failure = error  # the plan says what it means (a lost cursor, or itself)
+        finally:
+            self.end_poll()

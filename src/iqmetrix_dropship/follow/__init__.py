@@ -16,12 +16,24 @@ from ._checkpoint import CheckpointStore, Cursor, MemoryCheckpoint, SQLiteCheckp
 if TYPE_CHECKING:
     from .._async.follower import AsyncFeedFollower
     from .._sync.follower import FeedFollower
+    from ._postgres import PostgresCheckpoint
 
-__all__ = ["AsyncFeedFollower", "CheckpointStore", "Cursor", "FeedFollower", "MemoryCheckpoint", "SQLiteCheckpoint"]
+__all__ = [
+    "AsyncFeedFollower",
+    "CheckpointStore",
+    "Cursor",
+    "FeedFollower",
+    "MemoryCheckpoint",
+    "PostgresCheckpoint",
+    "SQLiteCheckpoint",
+]
 
+# Loaded on first use: the followers import this package's modules, and PostgresCheckpoint is
+# only for those who use PostgreSQL.
 _FOLLOWERS = {
     "AsyncFeedFollower": "iqmetrix_dropship._async.follower",
     "FeedFollower": "iqmetrix_dropship._sync.follower",
+    "PostgresCheckpoint": "iqmetrix_dropship.follow._postgres",
 }
 
 

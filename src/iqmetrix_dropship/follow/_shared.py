@@ -9,7 +9,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
-from .._exceptions import APIConnectionError, RateLimitError, ServerError
+from .._exceptions import APIConnectionError, RateLimitError, ServerError, StoreUnavailableError
+from .._pg import is_dsn
 from .._protocol.follow import Start
 from .._text import preview
 from ..models import FeedEntry
@@ -28,9 +29,10 @@ __all__ = [
 
 logger = logging.getLogger("iqmetrix_dropship.follow")
 
-# Worth waiting out: the next poll may succeed. Anything else (a lost cursor, a hostile feed,
-# refused credentials, an unusable checkpoint) needs a person, so run() stops and raises it.
-TRANSIENT_ERRORS = (APIConnectionError, ServerError, RateLimitError)
+# Worth waiting out: the next poll may succeed (the API, or the checkpoint's database, is back).
+# Anything else (a lost cursor, a hostile feed, refused credentials, an unusable checkpoint) needs
+# a person, so run() stops and raises it.
+TRANSIENT_ERRORS = (APIConnectionError, ServerError, RateLimitError, StoreUnavailableError)
 
 Handler = Callable[[FeedEntry], object]
 AsyncHandler = Callable[[FeedEntry], object] | Callable[[FeedEntry], Awaitable[object]]
@@ -38,10 +40,14 @@ AsyncHandler = Callable[[FeedEntry], object] | Callable[[FeedEntry], Awaitable[o
 
 
 def open_checkpoint(checkpoint: CheckpointStore | str | os.PathLike[str]) -> CheckpointStore:
-    """A store from a path (SQLite) or a store object.
+    """A store from a path (SQLite), a DSN (``postgresql://...``: PostgreSQL), or a store object.
 
     Raises ``CheckpointError`` for a store that cannot be used, before anything is delivered: an
     order ledger's file given as a plain checkpoint is one (pass the ``OrderLedger`` instead)."""
+    if is_dsn(checkpoint):
+        from ._postgres import PostgresCheckpoint  # noqa: PLC0415 - only with the postgres extra
+
+        return PostgresCheckpoint(str(checkpoint))
     if isinstance(checkpoint, (str, os.PathLike)):
         store = SQLiteCheckpoint(Path(checkpoint))
         if store.is_ledger_file:
@@ -72,17 +78,39 @@ class FollowerBase:
     """The checkpoint, where to start, and closing what the follower opened."""
 
     def __init__(self, checkpoint: CheckpointStore | str | os.PathLike[str], start: str) -> None:
-        self._owns_checkpoint = isinstance(checkpoint, (str, os.PathLike))
+        self._owns_checkpoint = isinstance(checkpoint, (str, os.PathLike))  # a path or a DSN
         self.checkpoint = open_checkpoint(checkpoint)
         self.start = check_start(start)
 
+    leading = False
+    """Whether this replica led the last poll (always, but for a store shared by replicas)."""
+
+    def lead(self) -> bool:
+        """Whether this replica leads now: a store shared by replicas (PostgreSQL) elects one
+        leader; the others stand by and deliver nothing. Any other store: always."""
+        lead = getattr(self.checkpoint, "lead", None)
+        self.leading = bool(lead()) if callable(lead) else True
+        return self.leading
+
+    def standby_wait(self, interval: float) -> float:
+        """How long a replica that does not lead waits before it tries again: a third of the lease
+        at most, so that it takes over within two lease periods of the leader's death."""
+        lease = getattr(getattr(getattr(self.checkpoint, "_backend", None), "lease", None), "seconds", None)
+        return min(interval, lease / 3) if isinstance(lease, float) else interval
+
     def close(self) -> None:
-        """Close the checkpoint store if the follower opened it from a path (a store you passed
-        in stays yours to close). Each poll also releases it when it ends: a follower made from
-        a path holds no open file between polls."""
+        """Close the checkpoint store if the follower opened it from a path or a DSN (a store you
+        passed in stays yours to close); a PostgreSQL store steps down if it leads."""
         close = getattr(self.checkpoint, "close", None)
         if self._owns_checkpoint and callable(close):
             close()
+
+    def end_poll(self) -> None:
+        """When a poll ends: a SQLite file the follower opened from a path is released (opened
+        again at the next poll), so that the follower holds no open file between polls. A
+        PostgreSQL store stays open: closing it would give up the lease after every poll."""
+        if self._owns_checkpoint and isinstance(self.checkpoint, SQLiteCheckpoint):
+            self.checkpoint.close()
 
     def __enter__(self: _F) -> _F:
         return self

@@ -10,10 +10,7 @@ point an entry is either applied and passed, or neither: applied exactly once.
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from enum import Enum
@@ -22,8 +19,8 @@ from types import TracebackType
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
-from .._exceptions import CheckpointError
-from .._sqlite import open_database, use_wal
+from .._pg import is_dsn
+from .._pg.lease import DEFAULT_LEASE_SECONDS
 from ..follow._checkpoint import Cursor
 from ..models import (
     FeedEntry,
@@ -38,8 +35,8 @@ from ..models import (
     UnknownEvent,
 )
 from ._apply import ItemState, OrderState, Shipment, apply_event, apply_update, canonical_order_id, order_id_of
+from ._backend import Backend, PostgresBackend, Session, SQLiteBackend
 from ._models import LedgerEvent, LedgerItem, LedgerOrder, LedgerShipment
-from ._schema import LedgerSchemaError, ledger_layout_problem, migrate, preflight_problem, schema_version
 
 __all__ = ["OrderLedger"]
 
@@ -69,6 +66,11 @@ _UPSERT_ORDER = _upsert("dropship_orders", _ORDER_COLUMNS, "order_id")
 _UPSERT_ITEM = _upsert("dropship_items", _ITEM_COLUMNS, "order_id, line")
 _INSERT_EVENT = (
     f"INSERT INTO dropship_events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "  # noqa: S608
+    "ON CONFLICT (entry_id) DO NOTHING"
+)
+# PostgreSQL's events also record the leader's term (its lease token) that applied them.
+_INSERT_FENCED_EVENT = (
+    f"INSERT INTO dropship_events ({_EVENT_COLUMNS}, lease_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "  # noqa: S608
     "ON CONFLICT (entry_id) DO NOTHING"
 )
 _SAVE_CURSOR = (
@@ -106,55 +108,49 @@ class OrderLedger:
     ``":memory:"`` works for tests.
     """
 
-    def __init__(self, path: str | Path, *, name: str = "default") -> None:
-        self.path = path
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        name: str = "default",
+        schema: str = "dropship",
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        holder: str | None = None,
+    ) -> None:
         self.name = name
-        self._lock = threading.Lock()
-        try:
-            self._db = open_database(path)  # a new file is created 0600: it holds customers' addresses
-        except sqlite3.OperationalError as error:  # no such folder, a directory, no permission
-            raise CheckpointError.of(path, f"cannot open it: {error}") from None
-        try:
-            self._open()
-        except BaseException:
-            self._db.close()
-            raise
+        self._backend: Backend
+        if is_dsn(path):
+            self._backend = PostgresBackend(
+                str(path), schema=schema, lease_name=f"ledger:{name}", lease_seconds=lease_seconds, holder=holder
+            )
+        else:
+            self._backend = SQLiteBackend(path)
+        self.path = path if not is_dsn(path) else self._backend.where  # never a DSN's password
 
-    def _open(self) -> None:
-        """Check the file, then switch it to WAL, migrate it and check it again. Anything else than
-        a ledger (a garbage or truncated file, tables of our names in another layout) raises
-        ``LedgerSchemaError`` before anything is written to it."""
-        try:
-            problem = preflight_problem(self._db)
-            if problem is None:
-                use_wal(self._db)
-                migrate(self._db)
-                problem = ledger_layout_problem(self._db)
-        except sqlite3.DatabaseError as error:  # not a database, or truncated
-            problem = str(error)
-        if problem is not None:
-            raise LedgerSchemaError.of(self.path, f"not an order ledger: {problem}")
+    @property
+    def _db(self) -> Any:
+        """The SQLite connection (a SQLite ledger only): for tests and for EXPLAIN."""
+        return getattr(self._backend, "connection", None)
 
     # -- CheckpointStore ----------------------------------------------------------------------
 
     def load(self) -> Cursor | None:
         """The cursor of this ledger's ``name``, or ``None`` if it never followed the feed."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT entry_id, page_id FROM dropship_cursor WHERE name = ?", (self.name,)
-            ).fetchone()
+        with self._backend.reading() as db:
+            row = db.execute("SELECT entry_id, page_id FROM dropship_cursor WHERE name = ?", (self.name,)).fetchone()
         return None if row is None else Cursor(row[0], row[1])
 
     def save(self, cursor: Cursor) -> None:
         """Record a position without an entry (the follower's ``start="latest"``)."""
-        with self._lock:
-            self._save_cursor(cursor)
+        with self._backend.writing(fenced=True) as db:
+            self._save_cursor(db, cursor)
 
     def advance(self, cursor: Cursor, entry: FeedEntry) -> None:
         """Record ``entry``, apply it to its order and store ``cursor``, all in one transaction.
 
         An entry id already in the history is neither applied nor recorded again; the cursor is
-        still stored. Entry ids are opaque strings (traps.md 18).
+        still stored. Entry ids are opaque strings (traps.md 18). On PostgreSQL, when this replica
+        leads, the transaction is fenced by its lease (``LeaseLostError`` if the term ended).
         """
         event = entry.event
         at = entry.updated if entry.updated is not None else entry.published
@@ -174,12 +170,17 @@ class OrderLedger:
             _json(event.model_dump(mode="json")),
             _text(_now()),
         )
-        with self._lock, self._transaction() as db:
-            recorded = db.execute(_INSERT_EVENT, row).rowcount == 1
+        with self._backend.writing(fenced=True) as db:
+            recorded = self._insert_event(db, row)
             if recorded and order_id is not None and not isinstance(event, UnknownEvent):
-                state = self._load_state(order_id)
-                self._store_state(state, apply_event(state, event, None if at is None else _utc(at)))
-            self._save_cursor(cursor)
+                state = self._load_state(db, order_id)
+                self._store_state(db, state, apply_event(state, event, None if at is None else _utc(at)))
+            self._save_cursor(db, cursor)
+
+    def lead(self) -> bool:
+        """Whether this replica leads the followers of this ledger now (acquiring or renewing the
+        lease, on PostgreSQL; always, on SQLite). A follower calls it before each poll."""
+        return self._backend.lead()
 
     # -- our own updates ------------------------------------------------------------------------
 
@@ -191,6 +192,10 @@ class OrderLedger:
         A shipment reported twice under one tracking number counts once (see docs/ledger.md).
         ``at`` defaults to now; a naive ``at`` is UTC (traps.md 28).
         """
+        with self._backend.writing() as db:
+            return self._record(db, update, at)
+
+    def _record(self, db: Session, update: OrderStatusUpdate | ItemStatusUpdate, at: datetime | None) -> LedgerEvent:
         when = _utc(at) if at is not None else _now()
         order_id = canonical_order_id(update.id)
         kind = "local-order-status-update" if isinstance(update, OrderStatusUpdate) else "local-item-status-update"
@@ -198,10 +203,9 @@ class OrderLedger:
         entry_id = f"local:{uuid4()}"
         recorded = _now()
         row = (entry_id, order_id, kind, "local", None, _text(when), _text(when), None, _json(payload), _text(recorded))
-        with self._lock, self._transaction() as db:
-            db.execute(_INSERT_EVENT, row)
-            state = self._load_state(order_id)
-            self._store_state(state, apply_update(state, update, when))
+        self._insert_event(db, row)
+        state = self._load_state(db, order_id)
+        self._store_state(db, state, apply_update(state, update, when))
         return LedgerEvent(
             entry_id=entry_id,
             order_id=UUID(order_id),
@@ -218,7 +222,7 @@ class OrderLedger:
     def order(self, order_id: UUID | str) -> LedgerOrder | None:
         """One order with its items and its history (oldest first), or ``None``."""
         key = canonical_order_id(order_id)
-        with self._lock, self._reading() as db:
+        with self._backend.reading() as db:
             row = db.execute(_SELECT_ORDER, (key,)).fetchone()
             if row is None:
                 return None
@@ -252,45 +256,41 @@ class OrderLedger:
 
     def history(self, order_id: UUID | str) -> list[LedgerEvent]:
         """Every event recorded about an order, in the order applied."""
-        with self._lock:
-            rows = self._db.execute(_SELECT_EVENTS, (canonical_order_id(order_id),)).fetchall()
+        with self._backend.reading() as db:
+            rows = db.execute(_SELECT_EVENTS, (canonical_order_id(order_id),)).fetchall()
         return [_event(row) for row in rows]
 
     def counts(self) -> dict[str, int]:
         """How many orders have each status."""
-        with self._lock:
-            rows = self._db.execute("SELECT status, COUNT(*) FROM dropship_orders GROUP BY status").fetchall()
+        with self._backend.reading() as db:
+            rows = db.execute("SELECT status, COUNT(*) FROM dropship_orders GROUP BY status").fetchall()
         return {status: count for status, count in rows}
 
     def event_count(self, source: str | None = None) -> int:
         """History rows: all of them, or those of one ``source`` (``"feed"`` or ``"local"``)."""
-        with self._lock:
+        with self._backend.reading() as db:
             if source is None:
-                row = self._db.execute("SELECT COUNT(*) FROM dropship_events").fetchone()
+                row = db.execute("SELECT COUNT(*) FROM dropship_events").fetchone()
             else:
-                row = self._db.execute("SELECT COUNT(*) FROM dropship_events WHERE source = ?", (source,)).fetchone()
-        count: int = row[0]
-        return count
+                row = db.execute("SELECT COUNT(*) FROM dropship_events WHERE source = ?", (source,)).fetchone()
+        return int(row[0])
 
     def entry_ids(self) -> list[str]:
         """The feed entry ids recorded, in the order they were applied."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT entry_id FROM dropship_events WHERE source = 'feed' ORDER BY seq"
-            ).fetchall()
+        with self._backend.reading() as db:
+            rows = db.execute("SELECT entry_id FROM dropship_events WHERE source = 'feed' ORDER BY seq").fetchall()
         return [row[0] for row in rows]
 
     @property
     def schema_version(self) -> int:
-        """The schema version of the file (``PRAGMA user_version``)."""
-        with self._lock:
-            return schema_version(self._db)
+        """The schema version (SQLite: ``PRAGMA user_version``; PostgreSQL: the last step logged)."""
+        return self._backend.schema_version()
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        """Close the connection; on PostgreSQL, step down if this replica leads."""
+        self._backend.close()
 
     def __enter__(self) -> OrderLedger:
         return self
@@ -305,54 +305,36 @@ class OrderLedger:
 
     # -- storage ------------------------------------------------------------------------------
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        # IMMEDIATE takes the write lock up front: a second process waits (busy_timeout) at BEGIN
-        # instead of failing half-way through an event.
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            if db.in_transaction:  # SQLite may already have rolled back (disk full, I/O error)
-                db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+    def _insert_event(self, db: Session, row: tuple[object, ...]) -> bool:
+        if db.lease_token is not None:  # a leader's write: the term that applied it, for the record
+            return bool(db.execute(_INSERT_FENCED_EVENT, (*row, db.lease_token)).rowcount == 1)
+        return bool(db.execute(_INSERT_EVENT, row).rowcount == 1)
 
-    @contextmanager
-    def _reading(self) -> Iterator[sqlite3.Connection]:
-        # A read transaction: an order, its items and its history from one snapshot, even while
-        # another process writes to the file.
-        db = self._db
-        db.execute("BEGIN")
-        try:
-            yield db
-        finally:
-            db.execute("COMMIT")
+    def _save_cursor(self, db: Session, cursor: Cursor) -> None:
+        db.execute(_SAVE_CURSOR, (self.name, cursor.entry_id, cursor.page_id, _text(_now())))
 
-    def _save_cursor(self, cursor: Cursor) -> None:
-        self._db.execute(_SAVE_CURSOR, (self.name, cursor.entry_id, cursor.page_id, _text(_now())))
-
-    def _load_state(self, order_id: str) -> OrderState | None:
-        row = self._db.execute(_SELECT_ORDER, (order_id,)).fetchone()
+    def _load_state(self, db: Session, order_id: str) -> OrderState | None:
+        row = db.execute(_SELECT_ORDER, (order_id,)).fetchone()
         if row is None:
             return None
-        items = self._db.execute(_SELECT_ITEMS, (order_id,)).fetchall()
+        items = db.execute(_SELECT_ITEMS, (order_id,)).fetchall()
         return _order_state(row, items)
 
-    def _store_state(self, before: OrderState | None, after: OrderState | None) -> None:
+    def _store_state(self, db: Session, before: OrderState | None, after: OrderState | None) -> None:
         if after is None or after == before:
             return
-        self._db.execute(_UPSERT_ORDER, _order_row(after))
+        db.execute(_UPSERT_ORDER, _order_row(after))
         unchanged = set(before.items) if before is not None else set()
         changed = [_item_row(after.order_id, item) for item in after.items if item not in unchanged]
         if changed:
-            self._db.executemany(_UPSERT_ITEM, changed)
+            db.executemany(_UPSERT_ITEM, changed)
 
     def _select_orders(self, where: str, params: Sequence[object], limit: int | None) -> list[LedgerOrder]:
-        sql = f"SELECT {_ORDER_COLUMNS} FROM dropship_orders {where} {_ORDER_BY} LIMIT ?"  # noqa: S608
-        with self._lock, self._reading() as db:
-            rows = db.execute(sql, (*params, -1 if limit is None else limit)).fetchall()
+        sql = f"SELECT {_ORDER_COLUMNS} FROM dropship_orders {where} {_ORDER_BY}"  # noqa: S608
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self._backend.reading() as db:
+            rows = db.execute(sql, params).fetchall()
             items: dict[str, list[tuple[Any, ...]]] = {row[0]: [] for row in rows}
             keys = list(items)
             for start in range(0, len(keys), _BATCH):
@@ -361,7 +343,7 @@ class OrderLedger:
                 for item in db.execute(
                     f"SELECT {_ITEM_COLUMNS} FROM dropship_items WHERE order_id IN ({marks}) ORDER BY order_id, line",  # noqa: S608
                     batch,
-                ):
+                ).fetchall():
                     items[item[0]].append(item)
         return [_order(row, items[row[0]], []) for row in rows]
 

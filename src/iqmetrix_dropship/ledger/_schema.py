@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cache
 
-from .._exceptions import CheckpointError
+from .._exceptions import LedgerSchemaError
 from .._sqlite import Layout, layout_problem, table_layouts
 from .._version import __version__
 
@@ -32,11 +32,6 @@ __all__ = [
     "preflight_problem",
     "schema_version",
 ]
-
-
-class LedgerSchemaError(CheckpointError):
-    """The ledger file was written by a newer version of this SDK, or is not a ledger (not a
-    SQLite database, truncated, or tables of the ledger's names with another layout)."""
 
 
 @dataclass(frozen=True)

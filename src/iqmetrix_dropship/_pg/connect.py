@@ -1,0 +1,90 @@
+"""Connections to PostgreSQL: made from a DSN, in the store's schema, their failures the SDK's own.
+
+A DSN may hold a password (``postgresql://user:secret@host/db``): it is never shown whole. Messages
+and reprs use ``redact_dsn``, and a driver's message is redacted of the password too.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from .._exceptions import CheckpointError, ConfigurationError
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["check_schema_name", "connect", "psycopg_module", "redact_dsn"]
+
+_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def psycopg_module() -> Any:
+    """``psycopg``, or ``ConfigurationError`` saying which extra to install."""
+    try:
+        import psycopg  # noqa: PLC0415 - only a PostgreSQL store needs it
+    except ImportError:
+        raise ConfigurationError(
+            "a PostgreSQL store needs psycopg: pip install 'iqmetrix-dropship[postgres]'"
+        ) from None
+    return psycopg
+
+
+def redact_dsn(dsn: str) -> str:
+    """``dsn`` with its password (if any) as ``***``."""
+    try:
+        parts = urlsplit(dsn)
+    except ValueError:
+        return "postgresql://***"
+    if parts.password is None:
+        return dsn
+    netloc = parts.netloc.rsplit("@", 1)
+    user = netloc[0].split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
+
+
+def _password(dsn: str) -> str | None:
+    try:
+        return urlsplit(dsn).password
+    except ValueError:
+        return None
+
+
+def check_schema_name(schema: str) -> str:
+    """A schema name we write into SQL: lower-case letters, digits and ``_`` only (no quoting needed)."""
+    if not isinstance(schema, str) or _SCHEMA_NAME.fullmatch(schema) is None:
+        raise ConfigurationError(
+            f"schema must be a lower-case PostgreSQL identifier (letters, digits, _; up to 63), got {schema!r}"[:200]
+        )
+    return schema
+
+
+def failure(dsn: str, error: BaseException, doing: str) -> CheckpointError:
+    """The SDK's error for a driver's, its message redacted of the DSN's password."""
+    message = " ".join(str(error).split()) or type(error).__name__
+    secret = _password(dsn)
+    if secret:
+        message = message.replace(secret, "***")
+    return CheckpointError.of(redact_dsn(dsn), f"{doing}: {message[:300]}")
+
+
+def connect(dsn: str, *, schema: str, application_name: str = "iqmetrix-dropship") -> psycopg.Connection[Any]:
+    """An autocommit connection whose ``search_path`` is ``schema`` (``schema.migrate`` creates it).
+
+    Raises ``CheckpointError`` (naming the DSN, without its password) when the server cannot be
+    reached or refuses the login."""
+    psycopg = psycopg_module()
+    try:
+        connection = psycopg.connect(dsn, autocommit=True, application_name=application_name, connect_timeout=10)
+    except psycopg.Error as error:
+        problem = failure(dsn, error, "cannot connect")
+    else:
+        try:
+            connection.execute(f"SET search_path TO {schema}")  # a checked identifier, see check_schema_name
+        except psycopg.Error as error:
+            connection.close()
+            problem = failure(dsn, error, f"cannot use schema {schema}")
+        else:
+            return connection  # type: ignore[no-any-return]
+    raise problem

@@ -1,0 +1,213 @@
+"""One leader among any number of follower replicas: a lease row with a fencing token.
+
+As Oban's leader row or Marten's daemon lock, on the database everyone already shares (no clock of
+a replica is trusted: every time is PostgreSQL's):
+
+- **Acquire**: a replica takes the lease when there is none or it has expired; each new holder
+  gets the next fencing token (a new *term*, logged in ``dropship_lease_terms``).
+- **Renew**: the holder extends the expiry every third of the lease, on a heartbeat thread with a
+  connection of its own, well before it lapses; a renewal that finds the lease gone (expired, or
+  taken) ends the term.
+- **Fence**: every write of the leader checks, in its own transaction, that the lease still has
+  this holder and token and has not expired, and holds the lease row (``FOR SHARE``) until it
+  commits: a replica taking over waits for a write in flight, and a leader that was paused past
+  its lease (SIGSTOP, a long GC, a VM freeze) and wakes up writes nothing (``LeaseLostError``).
+  A paused leader cannot hold the row for long: its session is killed once it has been idle in a
+  transaction for a lease (``idle_in_transaction_session_timeout``).
+- **Step down**: ``release`` ends the term at once, so that a standby takes over without waiting
+  for the lease to expire (a clean stop, SIGTERM).
+
+A standby takes over within one lease of the leader's death plus its own interval between tries
+(``lead`` is called at every poll; ``FeedFollower.run`` tries every third of a lease while it
+stands by): within two lease periods.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from .._exceptions import LeaseLostError
+from .connect import connect, failure, psycopg_module
+
+__all__ = ["DEFAULT_LEASE_SECONDS", "Lease", "default_holder"]
+
+logger = logging.getLogger("iqmetrix_dropship.follow")
+
+DEFAULT_LEASE_SECONDS = 15.0
+
+_TAKE = """
+INSERT INTO dropship_leases AS lease (name, holder, token, expires_at, acquired_at, renewed_at)
+VALUES (%(name)s, %(holder)s, 1, clock_timestamp() + %(ttl)s, clock_timestamp(), clock_timestamp())
+ON CONFLICT (name) DO UPDATE
+    SET holder = EXCLUDED.holder, token = lease.token + 1, expires_at = EXCLUDED.expires_at,
+        acquired_at = EXCLUDED.acquired_at, renewed_at = EXCLUDED.renewed_at
+    WHERE lease.expires_at <= clock_timestamp()
+RETURNING token
+"""
+_RENEW = """
+UPDATE dropship_leases SET expires_at = clock_timestamp() + %(ttl)s, renewed_at = clock_timestamp()
+WHERE name = %(name)s AND holder = %(holder)s AND token = %(token)s AND expires_at > clock_timestamp()
+RETURNING token
+"""
+_FENCE = """
+SELECT 1 FROM dropship_leases
+WHERE name = %s AND holder = %s AND token = %s AND expires_at > clock_timestamp()
+FOR SHARE
+"""
+_RELEASE = """
+UPDATE dropship_leases SET expires_at = clock_timestamp()
+WHERE name = %(name)s AND holder = %(holder)s AND token = %(token)s
+"""
+_HOLDER = "SELECT holder, token, expires_at - clock_timestamp() FROM dropship_leases WHERE name = %s"
+_TERM = "INSERT INTO dropship_lease_terms (name, token, holder, began_at) VALUES (%s, %s, %s, clock_timestamp())"
+
+
+def default_holder() -> str:
+    """``host:pid:random``: unique per replica, readable in the lease row and the logs."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Lease:
+    """This replica's side of one lease (``name``). Thread-safe.
+
+    ``lead()`` acquires or renews it and says whether this replica leads; ``fence(connection)``
+    runs inside a write transaction; ``release()`` steps down.
+    """
+
+    def __init__(self, dsn: str, schema: str, name: str, *, seconds: float, holder: str | None = None) -> None:
+        if not seconds > 0:
+            raise ValueError(f"lease seconds must be above 0, got {seconds!r}")
+        self._dsn = dsn
+        self._schema = schema
+        self.name = name
+        self.holder = holder or default_holder()
+        self.seconds = float(seconds)
+        self._lock = threading.Lock()
+        self._connection: Any = None
+        self._token: int | None = None
+        self._heartbeat: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    @property
+    def token(self) -> int | None:
+        """The fencing token of this replica's term, or ``None`` when it does not lead."""
+        return self._token
+
+    def _params(self, token: int | None = None) -> dict[str, Any]:
+        return {"name": self.name, "holder": self.holder, "ttl": timedelta(seconds=self.seconds), "token": token}
+
+    def _db(self) -> Any:
+        if self._connection is None or self._connection.closed:
+            self._connection = connect(self._dsn, schema=self._schema, application_name="iqmetrix-dropship lease")
+        return self._connection
+
+    def lead(self) -> bool:
+        """Acquire the lease, or renew it if this replica holds it: whether this replica leads now."""
+        psycopg = _psycopg()
+        with self._lock:
+            try:
+                if self._token is not None:
+                    if self._db().execute(_RENEW, self._params(self._token)).fetchone() is not None:
+                        return True
+                    self._lost("its lease was taken over or expired")
+                row = self._db().execute(_TAKE, self._params()).fetchone()
+                if row is None:
+                    self._standby()
+                    return False
+                self._token = int(row[0])
+                self._db().execute(_TERM, (self.name, self._token, self.holder))
+            except psycopg.Error as error:
+                self._drop_connection()
+                raise failure(self._dsn, error, "cannot reach the lease") from None
+        logger.info("%s leads %s now (term %d)", self.holder, self.name, self._token)
+        self._start_heartbeat()
+        return True
+
+    def fence(self, connection: Any) -> int:
+        """Inside a write transaction on ``connection``: the term's token, or ``LeaseLostError``.
+
+        Holds the lease row until the transaction ends, so that no one takes over mid-write."""
+        token = self._token
+        if token is None or connection.execute(_FENCE, (self.name, self.holder, token)).fetchone() is None:
+            with self._lock:
+                if self._token == token and token is not None:
+                    self._lost("its lease was taken over or expired before a write")
+            raise LeaseLostError(
+                f"{self.holder} no longer holds the lease {self.name!r} (term {token}): it stepped down, "
+                "and wrote nothing; the new leader delivers the entry in hand again"
+            )
+        return token
+
+    def release(self) -> None:
+        """Step down now (the lease expires at once): a standby takes over without waiting."""
+        with self._lock:
+            token = self._token
+            self._token = None
+            self._stop.set()
+            if token is not None and self._connection is not None and not self._connection.closed:
+                try:
+                    self._connection.execute(_RELEASE, self._params(token))
+                    logger.info("%s stepped down from %s (term %d)", self.holder, self.name, token)
+                except _psycopg().Error:
+                    pass  # the lease then expires on its own
+            self._drop_connection()
+
+    def close(self) -> None:
+        self.release()
+        heartbeat = self._heartbeat
+        if heartbeat is not None and heartbeat is not threading.current_thread():
+            heartbeat.join(timeout=5)
+
+    # -- inside ------------------------------------------------------------------------------
+
+    def _lost(self, why: str) -> None:
+        logger.warning("%s stepped down from %s (term %s): %s", self.holder, self.name, self._token, why)
+        self._token = None
+        self._stop.set()
+
+    def _standby(self) -> None:
+        row = self._db().execute(_HOLDER, (self.name,)).fetchone()
+        if row is not None:
+            holder, token, left = row
+            logger.debug("%s stands by: %s leads %s (term %d) for %s more", self.holder, holder, self.name, token, left)
+
+    def _drop_connection(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            finally:
+                self._connection = None
+
+    def _start_heartbeat(self) -> None:
+        if self._heartbeat is not None and self._heartbeat.is_alive():
+            return
+        self._stop = threading.Event()
+        self._heartbeat = threading.Thread(
+            target=self._beat, args=(self._stop,), name=f"dropship-lease-{self.name}", daemon=True
+        )
+        self._heartbeat.start()
+
+    def _beat(self, stop: threading.Event) -> None:
+        # Renew every third of the lease: two renewals may fail (a blip) before it lapses.
+        while not stop.wait(self.seconds / 3):
+            try:
+                with self._lock:
+                    if self._token is None:
+                        return
+                    if self._db().execute(_RENEW, self._params(self._token)).fetchone() is None:
+                        self._lost("a renewal found its lease taken over or expired")
+                        return
+            except _psycopg().Error as error:
+                logger.warning("%s could not renew %s: %s", self.holder, self.name, type(error).__name__)
+                with self._lock:
+                    self._drop_connection()
+
+
+def _psycopg() -> Any:
+    return psycopg_module()

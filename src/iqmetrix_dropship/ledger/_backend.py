@@ -1,0 +1,259 @@
+"""Where a ledger keeps its rows: a SQLite file, or a PostgreSQL schema. The ledger (``_ledger.py``)
+writes its SQL once, with ``?`` placeholders, and runs it through a backend's sessions:
+
+- ``writing(fenced=...)``: one write transaction. SQLite takes the file's write lock up front
+  (``BEGIN IMMEDIATE``); PostgreSQL, when ``fenced`` and this replica leads, first checks its
+  lease and holds it until the commit (``_pg/lease.py``): a write by a leader whose term ended
+  raises ``LeaseLostError`` and changes nothing.
+- ``reading()``: one consistent snapshot.
+
+A backend may be shared between threads: one connection, guarded by a lock. A PostgreSQL
+connection that drops is made again at the next use; the failure itself is a
+``StoreUnavailableError``, which a follower's ``run`` waits out.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+from .._exceptions import CheckpointError, LedgerSchemaError, StoreUnavailableError
+from .._sqlite import open_database, use_wal
+from ._schema import ledger_layout_problem, migrate, preflight_problem, schema_version
+
+__all__ = ["Backend", "PostgresBackend", "SQLiteBackend", "Session"]
+
+
+class Session(Protocol):
+    """What the ledger's SQL runs on: ``execute`` returns a cursor (``fetchone``, ``fetchall``,
+    ``rowcount``). ``lease_token`` is the fencing token of the write, if any."""
+
+    lease_token: int | None
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> Any: ...
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None: ...
+
+
+class Backend(Protocol):
+    where: str
+    """The file or the DSN (without its password): what messages and ``repr`` name."""
+
+    def writing(self, *, fenced: bool = False) -> Any: ...
+
+    def reading(self) -> Any: ...
+
+    def schema_version(self) -> int: ...
+
+    def lead(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+# -- SQLite -----------------------------------------------------------------------------------------
+
+
+class _SQLiteSession:
+    lease_token: int | None = None
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> Any:
+        return self._connection.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
+        self._connection.executemany(sql, rows)
+
+
+class SQLiteBackend:
+    """One SQLite file (stdlib ``sqlite3``, WAL, ``synchronous=NORMAL``; see ``_sqlite.py``)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.where = str(path)
+        self._lock = threading.Lock()
+        try:
+            self.connection = open_database(path)  # a new file is created 0600: it holds customers' addresses
+        except sqlite3.OperationalError as error:  # no such folder, a directory, no permission
+            raise CheckpointError.of(path, f"cannot open it: {error}") from None
+        try:
+            self._open()
+        except BaseException:
+            self.connection.close()
+            raise
+        self._session = _SQLiteSession(self.connection)
+
+    def _open(self) -> None:
+        """Check the file, then switch it to WAL, migrate it and check it again. Anything else than
+        a ledger (a garbage or truncated file, tables of our names in another layout) raises
+        ``LedgerSchemaError`` before anything is written to it."""
+        try:
+            problem = preflight_problem(self.connection)
+            if problem is None:
+                use_wal(self.connection)
+                migrate(self.connection)
+                problem = ledger_layout_problem(self.connection)
+        except sqlite3.DatabaseError as error:  # not a database, or truncated
+            problem = str(error)
+        if problem is not None:
+            raise LedgerSchemaError.of(self.where, f"not an order ledger: {problem}")
+
+    @contextmanager
+    def writing(self, *, fenced: bool = False) -> Iterator[Session]:
+        # IMMEDIATE takes the write lock up front: a second process waits (busy_timeout) at BEGIN
+        # instead of failing half-way through an event.
+        with self._lock:
+            db = self.connection
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._session
+            except BaseException:
+                if db.in_transaction:  # SQLite may already have rolled back (disk full, I/O error)
+                    db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        # An order, its items and its history from one snapshot, even while another process writes.
+        with self._lock:
+            self.connection.execute("BEGIN")
+            try:
+                yield self._session
+            finally:
+                self.connection.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        with self._lock:
+            return schema_version(self.connection)
+
+    def lead(self) -> bool:
+        return True  # one file, one machine: SQLite's own lock keeps writers apart
+
+    def close(self) -> None:
+        with self._lock:
+            self.connection.close()
+
+
+# -- PostgreSQL -------------------------------------------------------------------------------------
+
+
+class _PgSession:
+    """The ledger's ``?`` placeholders as psycopg's ``%s``, translated once per statement."""
+
+    _translated: dict[str, str] = {}  # noqa: RUF012 - a cache shared by every session, on purpose
+
+    def __init__(self, connection: Any, lease_token: int | None) -> None:
+        self._connection = connection
+        self.lease_token = lease_token
+
+    @classmethod
+    def _sql(cls, sql: str) -> str:
+        translated = cls._translated.get(sql)
+        if translated is None:
+            translated = cls._translated[sql] = sql.replace("%", "%%").replace("?", "%s")
+        return translated
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> Any:
+        return self._connection.execute(self._sql(sql), params, prepare=True)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
+        with self._connection.cursor() as cursor:
+            cursor.executemany(self._sql(sql), list(rows))
+
+
+class PostgresBackend:
+    """A schema of a PostgreSQL database (psycopg 3; the ``postgres`` extra). Its writes as the
+    follower are fenced by ``lease`` once ``lead`` has made this replica the leader."""
+
+    def __init__(self, dsn: str, *, schema: str, lease_name: str, lease_seconds: float, holder: str | None) -> None:
+        from .._pg.connect import check_schema_name, redact_dsn  # noqa: PLC0415 - the postgres extra
+        from .._pg.lease import Lease  # noqa: PLC0415
+
+        self._dsn = dsn
+        self.schema = check_schema_name(schema)
+        self.where = redact_dsn(dsn)
+        self.lease = Lease(dsn, self.schema, lease_name, seconds=lease_seconds, holder=holder)
+        self._lock = threading.Lock()
+        self._connection: Any = None
+        with self._lock:
+            connection = self._connect()
+            from .._pg.schema import migrate as migrate_schema  # noqa: PLC0415
+
+            try:
+                migrate_schema(connection, self.schema, self.where)
+            except self._psycopg.Error as error:
+                raise self._failure(error, "cannot migrate the schema") from None
+
+    @property
+    def _psycopg(self) -> Any:
+        from .._pg.connect import psycopg_module  # noqa: PLC0415
+
+        return psycopg_module()
+
+    def _failure(self, error: BaseException, doing: str) -> CheckpointError:
+        from .._pg.connect import failure  # noqa: PLC0415
+
+        return failure(self._dsn, error, doing)
+
+    def _connect(self) -> Any:
+        if self._connection is None or self._connection.closed:
+            from .._pg.connect import connect  # noqa: PLC0415
+
+            self._connection = connect(self._dsn, schema=self.schema, application_name="iqmetrix-dropship ledger")
+            # A leader paused mid-write (SIGSTOP, a VM freeze) must not hold the lease row for ever:
+            # its session ends once idle in a transaction for a lease, and the write is undone.
+            timeout_ms = max(1000, int(self.lease.seconds * 1000))
+            self._connection.execute(f"SET idle_in_transaction_session_timeout = {timeout_ms}")
+        return self._connection
+
+    @contextmanager
+    def _transaction(self, fenced: bool) -> Iterator[Session]:
+        psycopg = self._psycopg
+        failure: Exception | None = None
+        with self._lock:
+            try:
+                connection = self._connect()
+                with connection.transaction():
+                    token = self.lease.fence(connection) if fenced and self.lease.token is not None else None
+                    yield _PgSession(connection, token)
+            except psycopg.OperationalError as error:  # the server went away, or the session was ended
+                self._drop()
+                failure = StoreUnavailableError(
+                    f"{self.where}: the database did not answer ({type(error).__name__}); nothing was written"
+                )
+            except psycopg.Error as error:  # a statement refused: a schema someone changed by hand, ...
+                failure = self._failure(error, "the database refused a statement")
+        if failure is not None:
+            raise failure  # outside the except block: the driver's error is not its context
+
+    def writing(self, *, fenced: bool = False) -> Any:
+        return self._transaction(fenced)
+
+    def reading(self) -> Any:
+        return self._transaction(False)
+
+    def schema_version(self) -> int:
+        from .._pg.schema import schema_version as version_of  # noqa: PLC0415
+
+        with self._lock:
+            return version_of(self._connect())
+
+    def lead(self) -> bool:
+        return self.lease.lead()
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            finally:
+                self._connection = None
+
+    def close(self) -> None:
+        self.lease.close()
+        with self._lock:
+            self._drop()
