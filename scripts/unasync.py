@@ -22,11 +22,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = Path("src/iqmetrix_dropship")
-MODULES = ("client.py", "transport.py", "follower.py")
+MODULES = ("client.py", "transport.py", "follower.py", "claim.py")
 
 # Whole words, longest first where one is part of another.
 SUBSTITUTIONS = [
     ("AsyncDropshipClient", "DropshipClient"),
+    ("AsyncClaim", "Claim"),
     ("AsyncFeedFollower", "FeedFollower"),
     ("AsyncTransport", "SyncTransport"),
     ("AsyncPrefetcher", "Prefetcher"),
@@ -40,6 +41,7 @@ SUBSTITUTIONS = [
     ("AsyncClient", "Client"),
     ("async_stop_on_signals", "stop_on_signals"),
     ("async_call_handler", "call_handler"),
+    ("async_blocking", "blocking"),
     ("async_within", "within"),
     ("async_wait_event", "wait_event"),
     ("async_shield", "shield"),

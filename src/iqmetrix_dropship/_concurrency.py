@@ -18,6 +18,8 @@ stopping a follower     ``AsyncEvent``,              ``Event``, ``wait_event``
 SIGINT / SIGTERM        ``async_stop_on_signals``    ``stop_on_signals``
 calling a handler       ``async_call_handler``       ``call_handler``
                         (awaits a coroutine)
+a blocking call (the    ``async_blocking`` (on a     ``blocking``: a plain call
+database driver)        worker thread)
 ======================  ===========================  ========================================
 
 Reading ahead differs more (tasks in batches vs worker threads): it has its own module,
@@ -27,6 +29,7 @@ Reading ahead differs more (tasks in batches vs worker threads): it has its own 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 import queue
@@ -44,12 +47,14 @@ __all__ = [
     "AsyncEvent",
     "Condition",
     "Event",
+    "async_blocking",
     "async_call_handler",
     "async_shield",
     "async_sleep",
     "async_stop_on_signals",
     "async_wait_event",
     "async_within",
+    "blocking",
     "call_handler",
     "shield",
     "sleep",
@@ -223,6 +228,18 @@ async def _watch_signals(stop: anyio.Event) -> None:
             _ask_to_stop(signum)
             stop.set()
             return
+
+
+# -- blocking calls (a database driver that has no async side) ------------------------------------
+
+
+async def async_blocking(call: Callable[..., T], *args: Any) -> T:
+    """``call(*args)`` on a worker thread, so that the event loop goes on meanwhile."""
+    return await anyio.to_thread.run_sync(functools.partial(call, *args))
+
+
+def blocking(call: Callable[..., T], *args: Any) -> T:
+    return call(*args)
 
 
 # -- handlers ------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ dropship_lease_terms  every term: token, holder, when it began (what "one leader
                       checked against)
 dropship_outbox       an update a worker is about to send, written before the PUT and deleted with the
                       ledger's record of it: one still there after a crash is sent again, identically
+dropship_resent       every update sent again that way: what accounts for a PUT sent twice
 ====================  ==============================================================================
 """
 
@@ -146,6 +147,18 @@ _V1 = (
         body       TEXT NOT NULL,
         worker     TEXT NOT NULL,
         created_at TIMESTAMPTZ NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE dropship_resent (
+        id          BIGSERIAL PRIMARY KEY,
+        order_id    TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        worker      TEXT NOT NULL,
+        intended_at TIMESTAMPTZ NOT NULL,
+        resent_by   TEXT NOT NULL,
+        resent_at   TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()
     )
     """,
 )

@@ -246,6 +246,13 @@ class PostgresBackend:
     def lead(self) -> bool:
         return self.lease.lead()
 
+    def claim_connection(self) -> Any:
+        """A connection of its own (autocommit, in the schema): a claim holds a transaction on one,
+        and writes the outbox on another."""
+        from .._pg.connect import connect  # noqa: PLC0415
+
+        return connect(self._dsn, schema=self.schema, application_name="iqmetrix-dropship worker")
+
     def _drop(self) -> None:
         if self._connection is not None:
             try:

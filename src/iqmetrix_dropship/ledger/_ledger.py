@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from .._pg import is_dsn
-from .._pg.lease import DEFAULT_LEASE_SECONDS
+from .._pg.lease import DEFAULT_LEASE_SECONDS, default_holder
 from ..follow._checkpoint import Cursor
 from ..models import (
     FeedEntry,
@@ -36,6 +36,7 @@ from ..models import (
 )
 from ._apply import ItemState, OrderState, Shipment, apply_event, apply_update, canonical_order_id, order_id_of
 from ._backend import Backend, PostgresBackend, Session, SQLiteBackend
+from ._claims import DEFAULT_CLAIM_TIMEOUT, ClaimOpener, ClaimSession
 from ._models import LedgerEvent, LedgerItem, LedgerOrder, LedgerShipment
 
 __all__ = ["OrderLedger"]
@@ -221,14 +222,59 @@ class OrderLedger:
 
     def order(self, order_id: UUID | str) -> LedgerOrder | None:
         """One order with its items and its history (oldest first), or ``None``."""
-        key = canonical_order_id(order_id)
         with self._backend.reading() as db:
-            row = db.execute(_SELECT_ORDER, (key,)).fetchone()
-            if row is None:
-                return None
-            items = db.execute(_SELECT_ITEMS, (key,)).fetchall()
-            events = db.execute(_SELECT_EVENTS, (key,)).fetchall()
+            return self._read_order(db, canonical_order_id(order_id))
+
+    def _read_order(self, db: Session, key: str) -> LedgerOrder | None:
+        row = db.execute(_SELECT_ORDER, (key,)).fetchone()
+        if row is None:
+            return None
+        items = db.execute(_SELECT_ITEMS, (key,)).fetchall()
+        events = db.execute(_SELECT_EVENTS, (key,)).fetchall()
         return _order(row, items, [_event(event) for event in events])
+
+    # -- workers (PostgreSQL) -----------------------------------------------------------------------
+
+    def claim(
+        self,
+        status: OrderStatus | str,
+        *,
+        limit: int = 10,
+        worker: str | None = None,
+        timeout: float = DEFAULT_CLAIM_TIMEOUT,
+    ) -> ClaimOpener:
+        """Orders in ``status`` that no other worker holds, for one worker: ``with`` it (or
+        ``async with`` it) and send their updates through it. ::
+
+            with ledger.claim(OrderStatus.PENDING_SUPPLIER, limit=10) as orders:
+                for order in orders:
+                    orders.update_order_status(client, order.order_id, OrderStatus.ORDERED)
+
+        Up to ``limit`` orders, oldest first, locked until the block ends (or the worker dies, or
+        stays idle ``timeout`` seconds); an order with an unfinished update is not claimed for a
+        new one (see ``unfinished``). Needs the PostgreSQL ledger; see docs/guides/production.md.
+        """
+        return ClaimOpener(self._claim_session(worker, timeout), str(OrderStatus.parse(status)), limit)
+
+    def unfinished(
+        self, *, limit: int = 100, worker: str | None = None, timeout: float = DEFAULT_CLAIM_TIMEOUT
+    ) -> ClaimOpener:
+        """The orders whose update a dead worker sent (or was about to send) but never recorded:
+        claim them and ``resend(client)`` that same update. ::
+
+            with ledger.unfinished() as orders:
+                orders.resend(client)
+        """
+        return ClaimOpener(self._claim_session(worker, timeout), None, limit)
+
+    def _claim_session(self, worker: str | None, timeout: float) -> ClaimSession:
+        return ClaimSession(
+            self._backend,
+            record=self._record,
+            read=self._read_order,
+            worker=worker or default_holder(),
+            timeout=timeout,
+        )
 
     def orders(self, status: OrderStatus | str | None = None, *, limit: int | None = None) -> list[LedgerOrder]:
         """Orders (oldest first, stubs last), all or those with ``status``; without history."""

@@ -1,0 +1,158 @@
+"""A worker's claim: the orders it holds, and the updates it sends for them, tied to the ledger.
+
+Made by ``ledger.claim(status, limit=...)`` (or ``ledger.unfinished()``); see ``ledger/_claims.py``
+for what the database does. ::
+
+    async with ledger.claim(OrderStatus.PENDING_SUPPLIER, limit=10) as orders:
+        for order in orders:
+            await orders.update_order_status(client, order.order_id, OrderStatus.ORDERED)
+
+Each ``update_*`` validates the update, writes it to the outbox, sends it with ``client``, and
+records the server's echo in the claim's transaction; the orders are released when the block ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, overload
+from uuid import UUID
+
+from .._concurrency import async_blocking
+from .._exceptions import APIError, InvalidRequestError
+from .._protocol.updates import item_status_request, order_status_request
+from ..ledger._models import LedgerEvent, LedgerOrder
+from ..models import ItemStatusUpdate, ItemUpdate, OrderStatus, OrderStatusUpdate
+
+if TYPE_CHECKING:
+    from ..ledger._outbox import Intent, Outbox
+    from .client import AsyncDropshipClient
+
+__all__ = ["AsyncClaim"]
+
+_PER_CALL = ("timeout", "max_retries")
+
+
+class AsyncClaim(Sequence[LedgerOrder]):
+    """The orders a worker holds until its block ends: no other worker gets them meanwhile.
+
+    A sequence of ``LedgerOrder`` (as they stood when claimed). ``update_order_status`` and
+    ``update_item_status`` take the client to send with and the same arguments as the client's
+    methods; a refused update (``InvalidRequestError``) sends nothing and writes nothing.
+    """
+
+    def __init__(self, session: Outbox, held: Sequence[tuple[LedgerOrder, Intent | None]]) -> None:
+        self._session = session
+        self._orders = [order for order, _ in held]
+        self._intents = {str(order.order_id): intent for order, intent in held if intent is not None}
+
+    @overload
+    def __getitem__(self, index: int) -> LedgerOrder: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[LedgerOrder]: ...
+
+    def __getitem__(self, index: int | slice) -> LedgerOrder | Sequence[LedgerOrder]:
+        return self._orders[index]
+
+    def __len__(self) -> int:
+        return len(self._orders)
+
+    def __iter__(self) -> Iterator[LedgerOrder]:
+        return iter(self._orders)
+
+    def __repr__(self) -> str:
+        return f"<claim of {len(self._orders)} orders by {self._session.worker}>"
+
+    @property
+    def worker(self) -> str:
+        return self._session.worker
+
+    async def update_order_status(
+        self, client: AsyncDropshipClient, order_id: UUID | str, status: OrderStatus | str, **options: Any
+    ) -> OrderStatusUpdate:
+        """``client.update_order_status(order_id, status, **options)`` for a held order, tied to the
+        ledger by the outbox; returns the echo, recorded in the claim."""
+        held = self._held(order_id)
+        checks = {key: value for key, value in options.items() if key not in _PER_CALL}
+        _, sent = order_status_request(client.config, held, status, **checks)
+        await async_blocking(self._session.write_intent, held, "order", sent.to_json_body())
+        try:
+            echo = await client.update_order_status(held, status, **options)
+        except APIError as error:
+            await self._refused(held, error)
+            raise
+        await async_blocking(self._session.record, echo)
+        return echo
+
+    async def update_item_status(
+        self,
+        client: AsyncDropshipClient,
+        order_id: UUID | str,
+        items: Iterable[ItemUpdate | Mapping[str, Any]],
+        **options: Any,
+    ) -> ItemStatusUpdate:
+        """``client.update_item_status(order_id, items, **options)`` for a held order, tied to the
+        ledger by the outbox; returns the echo, recorded in the claim."""
+        held = self._held(order_id)
+        checks = {key: value for key, value in options.items() if key not in _PER_CALL}
+        _, sent = item_status_request(client.config, held, list(items), **checks)
+        await async_blocking(self._session.write_intent, held, "items", sent.to_json_body())
+        try:
+            echo = await client.update_item_status(held, sent.item_information, **options)
+        except APIError as error:
+            await self._refused(held, error)
+            raise
+        await async_blocking(self._session.record, echo)
+        return echo
+
+    async def record_update(self, update: OrderStatusUpdate | ItemStatusUpdate) -> LedgerEvent:
+        """Record an update sent some other way, in the claim's transaction (no outbox: a crash
+        before the block ends forgets it; the feed's echo brings it back later)."""
+        self._held(update.id)
+        event: LedgerEvent = await async_blocking(self._session.record, update)
+        return event
+
+    @property
+    def unfinished(self) -> dict[str, OrderStatusUpdate | ItemStatusUpdate]:
+        """For a claim from ``ledger.unfinished()``: the update a dead worker left in the outbox,
+        by order id."""
+        return {order_id: intent.update() for order_id, intent in self._intents.items()}
+
+    async def resend(self, client: AsyncDropshipClient) -> int:
+        """Send again, identically, every update a dead worker left in the outbox for these orders,
+        and record each; how many. (A PUT sets a status: the same one twice is harmless.)"""
+        sent = 0
+        for order_id, intent in list(self._intents.items()):
+            update = intent.update()
+            if isinstance(update, OrderStatusUpdate):
+                echo: OrderStatusUpdate | ItemStatusUpdate = await client.update_order_status(
+                    order_id,
+                    update.status,
+                    tracking_info=update.tracking_info,
+                    shipping_provider=update.shipping_provider,
+                    message=update.message,
+                    info=update.info,
+                    require_tracking=False,
+                )
+            else:
+                echo = await client.update_item_status(order_id, update.item_information, require_tracking=False)
+            await async_blocking(self._session.record, echo, intent)
+            del self._intents[order_id]
+            sent += 1
+        return sent
+
+    # -- inside ------------------------------------------------------------------------------
+
+    def _held(self, order_id: UUID | str) -> str:
+        key = str(order_id).strip().lower()
+        if not any(str(order.order_id) == key for order in self._orders):
+            raise InvalidRequestError(f"order {str(order_id)[:60]!r} is not held by this claim")
+        if key in self._intents:
+            raise InvalidRequestError(f"order {key} has an unfinished update: resend() it first")
+        return key
+
+    async def _refused(self, order_id: str, error: APIError) -> None:
+        # The server answered: a 4xx refused the update, which was not applied. A 5xx or no answer
+        # may have applied it: the outbox keeps it, to be sent again identically.
+        if 400 <= error.status_code < 500:
+            await async_blocking(self._session.drop_intent, order_id)
