@@ -58,3 +58,17 @@ def pg_store(postgres: PostgresServer) -> Iterator[PgStore]:
     yield store
     with psycopg.connect(postgres.dsn, autocommit=True) as connection:
         connection.execute(f"DROP SCHEMA IF EXISTS {store.schema} CASCADE")
+
+
+@pytest.fixture
+def pg_database(postgres: PostgresServer) -> Iterator[str]:
+    """The DSN of a database of the test's own, dropped after (for code that uses the default
+    schema, as the docs' examples do)."""
+    import psycopg  # noqa: PLC0415 - the postgres extra, a dev dependency
+
+    name = f"db_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres.dsn, autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name}")
+    yield postgres.dsn_for(name)
+    with psycopg.connect(postgres.dsn, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

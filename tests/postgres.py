@@ -50,6 +50,7 @@ class PostgresServer:
     datadir: Path
     port: int
     owner: str | None
+    durable: bool = False
 
     @property
     def dsn(self) -> str:
@@ -65,7 +66,9 @@ class PostgresServer:
         return subprocess.run(command, capture_output=True, text=True, check=check, timeout=120)
 
     def start(self) -> None:
-        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.datadir} -c fsync=off -c max_connections=200"
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.datadir} -c max_connections=200"
+        if not self.durable:
+            options += " -c fsync=off"  # tests: a crash of the machine need not keep anything
         self._run("pg_ctl", "-D", str(self.datadir), "-o", options, "-l", str(self.datadir / "log"), "-w", "start")
 
     def stop(self, mode: str = "fast") -> None:
@@ -77,8 +80,9 @@ class PostgresServer:
 
 
 @contextlib.contextmanager
-def running_server() -> Iterator[PostgresServer]:
-    """Start a cluster; stop it and remove its folder at the end. ``RuntimeError`` if impossible."""
+def running_server(*, durable: bool = False) -> Iterator[PostgresServer]:
+    """Start a cluster; stop it and remove its folder at the end. ``RuntimeError`` if impossible.
+    ``durable``: fsync on, as in production (for benchmarks); off by default, for speed."""
     bindir = find_bindir()
     if bindir is None:
         raise RuntimeError("no PostgreSQL server binaries (initdb) on PATH or in /usr/lib/postgresql/*/bin")
@@ -95,7 +99,7 @@ def running_server() -> Iterator[PostgresServer]:
         for path in (base, datadir):
             os.chown(path, user.pw_uid, user.pw_gid)
         base.chmod(0o755)
-    server = PostgresServer(bindir, datadir, _free_port(), owner)
+    server = PostgresServer(bindir, datadir, _free_port(), owner, durable)
     try:
         server._run("initdb", "-D", str(datadir), "-U", "dropship", "-A", "trust", "--no-sync", "-E", "UTF8")
         server.start()

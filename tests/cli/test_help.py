@@ -31,7 +31,7 @@ COMMANDS = sorted(commands())
 def test_every_command_is_listed_in_the_main_help() -> None:
     text = invoke("--help")
     assert set(COMMANDS) == {
-        "login", "config", "feed", "sync", "orders", "order", "ship", "status", "item-status", "emulator"
+        "login", "config", "feed", "sync", "orders", "order", "ship", "status", "item-status", "emulator", "run"
     }  # fmt: skip
     for name in COMMANDS:
         assert f" {name} " in text

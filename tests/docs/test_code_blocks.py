@@ -34,8 +34,12 @@ def _name(page: Path) -> str:
 
 
 @pytest.fixture
-def emulator_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Emulator]:
-    """A served emulator, the ``IQMETRIX_*`` variables set to it, and an empty working directory."""
+def emulator_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Emulator]:
+    """A served emulator, the ``IQMETRIX_*`` variables set to it, and an empty working directory;
+    for a page that uses ``IQMETRIX_DB``, a PostgreSQL database of its own named there."""
+    page: Path = request.node.callspec.params["page"]
+    if "IQMETRIX_DB" in page.read_text(encoding="utf-8"):
+        monkeypatch.setenv("IQMETRIX_DB", request.getfixturevalue("pg_database"))
     emulator = Emulator(orders=60, seed=7)
     with emulator.serve() as server:
         credentials = emulator.credentials

@@ -81,9 +81,24 @@ class FollowerFacade:
                     handler(entry)
                 finally:
                     if stop is not None and stop.is_set():
-                        stopped.set()
+                        stopped.set()  # at once: the entry in hand is the last
 
-            await self.inner.run(handle, interval=interval, stop=stopped)
+            async def watch() -> None:  # between entries, or with none coming
+                while stop is not None and not stop.is_set():  # noqa: ASYNC110 - a threading.Event
+                    await anyio.sleep(0.01)
+                stopped.set()
+
+            failure: Exception | None = None
+            async with anyio.create_task_group() as tasks:
+                if stop is not None:
+                    tasks.start_soon(watch)
+                try:
+                    await self.inner.run(handle, interval=interval, stop=stopped)
+                except Exception as error:  # raised as itself, as the sync follower does, not in a group
+                    failure = error
+                tasks.cancel_scope.cancel()
+            if failure is not None:
+                raise failure
 
         self._portal.call(scenario)
 

@@ -10,14 +10,21 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .._exceptions import CheckpointError, ConfigurationError
+from .._exceptions import CheckpointError, ConfigurationError, StoreUnavailableError
 
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["check_schema_name", "connect", "psycopg_module", "redact_dsn"]
+__all__ = ["check_schema_name", "connect", "failure", "psycopg_module", "redact_dsn", "store_error", "unavailable"]
 
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+# SQLSTATEs that say "not now" rather than "no": the connection is gone (08), the server is
+# shutting down or starting (57), out of connections or memory (53), a transaction that lost a
+# race (40: serialization failure, deadlock), a session ended for idling in a transaction (25P03,
+# a process that was paused). https://www.postgresql.org/docs/current/errcodes-appendix.html
+_TRY_AGAIN_CLASSES = ("08", "57", "53", "40")
+_TRY_AGAIN_CODES = frozenset({"25P03"})
 
 
 def psycopg_module() -> Any:
@@ -69,16 +76,43 @@ def failure(dsn: str, error: BaseException, doing: str) -> CheckpointError:
     return CheckpointError.of(redact_dsn(dsn), f"{doing}: {message[:300]}")
 
 
-def connect(dsn: str, *, schema: str, application_name: str = "iqmetrix-dropship") -> psycopg.Connection[Any]:
+def unavailable(error: BaseException, connection: Any = None) -> bool:
+    """Whether a driver's error means the database is away for now (try again later), not that it
+    refused what was asked: no server at the address, a session it ended, a race it lost."""
+    psycopg = psycopg_module()
+    if connection is not None and getattr(connection, "broken", False):
+        return True
+    code = getattr(error, "sqlstate", None)
+    if isinstance(code, str):
+        return code.startswith(_TRY_AGAIN_CLASSES) or code in _TRY_AGAIN_CODES
+    return isinstance(error, psycopg.OperationalError)  # no SQLSTATE: no server answered at all
+
+
+def store_error(
+    dsn: str, error: BaseException, doing: str, connection: Any = None
+) -> CheckpointError | StoreUnavailableError:
+    """``StoreUnavailableError`` when the database is away for now (a follower's ``run`` waits it
+    out), else ``CheckpointError``; either without the DSN's password."""
+    if unavailable(error, connection):
+        return StoreUnavailableError(
+            f"{redact_dsn(dsn)}: {doing}: the database did not answer ({type(error).__name__}); nothing was written"
+        )
+    return failure(dsn, error, doing)
+
+
+def connect(
+    dsn: str, *, schema: str, application_name: str = "iqmetrix-dropship", again: bool = False
+) -> psycopg.Connection[Any]:
     """An autocommit connection whose ``search_path`` is ``schema`` (``schema.migrate`` creates it).
 
     Raises ``CheckpointError`` (naming the DSN, without its password) when the server cannot be
-    reached or refuses the login."""
+    reached or refuses the login; once a store has been opened (``again``), a server that does
+    not answer raises ``StoreUnavailableError`` instead, to be waited out."""
     psycopg = psycopg_module()
     try:
         connection = psycopg.connect(dsn, autocommit=True, application_name=application_name, connect_timeout=10)
     except psycopg.Error as error:
-        problem = failure(dsn, error, "cannot connect")
+        problem = store_error(dsn, error, "cannot connect") if again else failure(dsn, error, "cannot connect")
     else:
         try:
             connection.execute(f"SET search_path TO {schema}")  # a checked identifier, see check_schema_name

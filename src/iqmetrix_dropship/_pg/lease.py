@@ -33,7 +33,7 @@ from datetime import timedelta
 from typing import Any
 
 from .._exceptions import LeaseLostError
-from .connect import connect, failure, psycopg_module
+from .connect import connect, psycopg_module, store_error
 
 __all__ = ["DEFAULT_LEASE_SECONDS", "Lease", "default_holder"]
 
@@ -41,12 +41,15 @@ logger = logging.getLogger("iqmetrix_dropship.follow")
 
 DEFAULT_LEASE_SECONDS = 15.0
 
+# The expiry is computed when the row is written, not when the statement began: a taker that
+# waited for the row (behind a paused leader's write) must not write an expiry already past, which
+# would let the next waiter take the lease too.
 _TAKE = """
 INSERT INTO dropship_leases AS lease (name, holder, token, expires_at, acquired_at, renewed_at)
 VALUES (%(name)s, %(holder)s, 1, clock_timestamp() + %(ttl)s, clock_timestamp(), clock_timestamp())
 ON CONFLICT (name) DO UPDATE
-    SET holder = EXCLUDED.holder, token = lease.token + 1, expires_at = EXCLUDED.expires_at,
-        acquired_at = EXCLUDED.acquired_at, renewed_at = EXCLUDED.renewed_at
+    SET holder = EXCLUDED.holder, token = lease.token + 1, expires_at = clock_timestamp() + %(ttl)s,
+        acquired_at = clock_timestamp(), renewed_at = clock_timestamp()
     WHERE lease.expires_at <= clock_timestamp()
 RETURNING token
 """
@@ -93,6 +96,10 @@ class Lease:
         self._token: int | None = None
         self._heartbeat: threading.Thread | None = None
         self._stop = threading.Event()
+        self._seen: tuple[str, int] | None = None  # the other leader last logged
+        self.engaged = False
+        """Whether this replica takes part in the election (``lead`` was called): from then on
+        every fenced write needs the lease, also once it is lost."""
 
     @property
     def token(self) -> int | None:
@@ -104,12 +111,15 @@ class Lease:
 
     def _db(self) -> Any:
         if self._connection is None or self._connection.closed:
-            self._connection = connect(self._dsn, schema=self._schema, application_name="iqmetrix-dropship lease")
+            self._connection = connect(
+                self._dsn, schema=self._schema, application_name="iqmetrix-dropship lease", again=True
+            )
         return self._connection
 
     def lead(self) -> bool:
         """Acquire the lease, or renew it if this replica holds it: whether this replica leads now."""
         psycopg = _psycopg()
+        self.engaged = True
         with self._lock:
             try:
                 if self._token is not None:
@@ -123,8 +133,9 @@ class Lease:
                 self._token = int(row[0])
                 self._db().execute(_TERM, (self.name, self._token, self.holder))
             except psycopg.Error as error:
+                problem = store_error(self._dsn, error, "cannot reach the lease", self._connection)
                 self._drop_connection()
-                raise failure(self._dsn, error, "cannot reach the lease") from None
+                raise problem from None
         logger.info("%s leads %s now (term %d)", self.holder, self.name, self._token)
         self._start_heartbeat()
         return True
@@ -175,7 +186,11 @@ class Lease:
         row = self._db().execute(_HOLDER, (self.name,)).fetchone()
         if row is not None:
             holder, token, left = row
-            logger.debug("%s stands by: %s leads %s (term %d) for %s more", self.holder, holder, self.name, token, left)
+            level = logging.DEBUG if self._seen == (holder, token) else logging.INFO  # each new leader once
+            self._seen = (holder, token)
+            logger.log(
+                level, "%s stands by: %s leads %s (term %d) for %s more", self.holder, holder, self.name, token, left
+            )
 
     def _drop_connection(self) -> None:
         if self._connection is not None:

@@ -13,8 +13,9 @@ import typer
 
 from .._version import __version__
 from ._exit import EXIT_CODES_HELP, ExitCode, exit_code_for, message_for
+from ._logging import log_to_stderr
 from ._session import Session
-from .commands import account, emulator, ledger, sync, updates
+from .commands import account, emulator, ledger, run, sync, updates
 
 __all__ = ["app"]
 
@@ -133,34 +134,7 @@ def _global_options(
     }
     ctx.obj = Session(flags=flags, profile=profile, config=None if config is None else str(config), debug=debug)
     if debug:
-        ctx.call_on_close(_log_to_stderr())
-
-
-class _StderrHandler(logging.Handler):
-    """Writes to whatever ``sys.stderr`` is when a line is logged (a test runner swaps it)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        typer.echo(self.format(record), err=True)
-
-
-def _log_to_stderr() -> Callable[[], None]:
-    """Show the SDK's own log on stderr; returns the undo (run when the command ends).
-
-    Only the ``iqmetrix_dropship`` logger: its lines never hold a secret (API.md). httpx and
-    httpcore stay quiet.
-    """
-    logger = logging.getLogger("iqmetrix_dropship")
-    handler = _StderrHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-
-    def undo() -> None:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-
-    return undo
+        ctx.call_on_close(log_to_stderr(logging.DEBUG))
 
 
 for name, command in (
@@ -168,6 +142,7 @@ for name, command in (
     ("config", account.show_config),
     ("feed", account.feed),
     ("sync", sync.sync),
+    ("run", run.run),
     ("orders", ledger.orders),
     ("order", ledger.order),
     ("ship", updates.ship),

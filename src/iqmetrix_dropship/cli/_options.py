@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,11 +11,13 @@ __all__ = ["DbOption", "JsonOption", "OrderIdArgument"]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table (for scripts).")]
 
 DbOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--db",
-        help="The order ledger (SQLite file). Default: the profile's db, IQMETRIX_DB, or ./orders.db.",
-        dir_okay=False,
+        help=(
+            "The order ledger: a SQLite file, or a PostgreSQL DSN (postgresql://...). "
+            "Default: the profile's db, IQMETRIX_DB, or ./orders.db."
+        ),
         show_default=False,
     ),
 ]

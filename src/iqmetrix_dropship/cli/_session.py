@@ -8,11 +8,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import typer
 
 from .._exceptions import CheckpointError
+from .._pg import is_dsn
 from .._protocol.config import DEFAULT_TIMEOUT
 from .._sync.client import DropshipClient
 from ..ledger import OrderLedger
@@ -22,13 +24,13 @@ from ._settings import Settings, resolve
 __all__ = ["Session", "open_ledger"]
 
 
-def open_ledger(path: Path) -> OrderLedger:
-    """The ledger at ``path`` (created if need be, readable by its owner only), or a ``CliError``
-    naming the file."""
+def open_ledger(path: Path | str, **options: Any) -> OrderLedger:
+    """The ledger at ``path`` (a file, created if need be and readable by its owner only; or a
+    PostgreSQL DSN), or a ``CliError`` naming it (without a DSN's password)."""
     try:
-        return OrderLedger(path)
+        return OrderLedger(path, **options)
     except CheckpointError as error:
-        raise CliError(f"cannot open the ledger {path}: {error.reason}") from None
+        raise CliError(f"cannot open the ledger {error.path or path}: {error.reason}") from None
     except (OSError, sqlite3.Error) as error:
         raise CliError(f"cannot open the ledger {path}: {error}") from None
 
@@ -66,17 +68,17 @@ class Session:
         with http, DropshipClient(**options, http_client=http) as client:
             yield client
 
-    def ledger_path(self, flag: Path | None) -> tuple[Path, bool]:
-        """The ledger file, and whether it was named by ``--db`` on this command line."""
-        if flag is not None:
-            return flag.expanduser(), True
-        return Path(self.settings.db.value), False
+    def ledger_path(self, flag: str | None) -> tuple[Path | str, bool]:
+        """The ledger (a file, or a PostgreSQL DSN), and whether ``--db`` named it on this command line."""
+        value = flag if flag is not None else self.settings.db.value
+        target: Path | str = value if is_dsn(value) else Path(value).expanduser()
+        return target, flag is not None
 
     @contextmanager
-    def existing_ledger(self, flag: Path | None) -> Iterator[OrderLedger]:
+    def existing_ledger(self, flag: str | None) -> Iterator[OrderLedger]:
         """The ledger for reading: a missing file is an error, never silently created empty."""
         path, _ = self.ledger_path(flag)
-        if not path.is_file():
+        if isinstance(path, Path) and not path.is_file():
             raise CliError(f"no ledger at {path}: run `dropship sync` first, or name one with --db")
         with open_ledger(path) as ledger:
             yield ledger

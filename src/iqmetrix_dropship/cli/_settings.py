@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._pg import is_dsn
 from .._text import preview
 from ._exit import CliError
 
@@ -258,7 +259,7 @@ def resolve(
             values[key] = Setting(environ[ENV_VARS[key]], ENV_VARS[key])
         elif (from_profile := _from_profile(name, table, key, environ)) is not None:
             values[key] = from_profile
-    if "db" in values:
+    if "db" in values and not is_dsn(values["db"].value):
         values["db"] = Setting(str(Path(values["db"].value).expanduser()), values["db"].source)
     return Settings(profile=name, config_path=file.path if file else None, values=values)
 

@@ -68,6 +68,10 @@ class PostgresCheckpoint:
         return self._backend.lead()
 
     @property
+    def lease_seconds(self) -> float:
+        return self._backend.lease.seconds
+
+    @property
     def lease_token(self) -> int | None:
         """This replica's term while it leads, else ``None``."""
         return self._backend.lease.token

@@ -95,8 +95,8 @@ class FollowerBase:
     def standby_wait(self, interval: float) -> float:
         """How long a replica that does not lead waits before it tries again: a third of the lease
         at most, so that it takes over within two lease periods of the leader's death."""
-        lease = getattr(getattr(getattr(self.checkpoint, "_backend", None), "lease", None), "seconds", None)
-        return min(interval, lease / 3) if isinstance(lease, float) else interval
+        lease = getattr(self.checkpoint, "lease_seconds", None)
+        return min(interval, lease / 3) if isinstance(lease, (int, float)) else interval
 
     def close(self) -> None:
         """Close the checkpoint store if the follower opened it from a path or a DSN (a store you

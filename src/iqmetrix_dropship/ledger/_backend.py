@@ -180,6 +180,7 @@ class PostgresBackend:
         self.lease = Lease(dsn, self.schema, lease_name, seconds=lease_seconds, holder=holder)
         self._lock = threading.Lock()
         self._connection: Any = None
+        self._opened = False
         with self._lock:
             connection = self._connect()
             from .._pg.schema import migrate as migrate_schema  # noqa: PLC0415
@@ -187,7 +188,11 @@ class PostgresBackend:
             try:
                 migrate_schema(connection, self.schema, self.where)
             except self._psycopg.Error as error:
+                self._drop()
                 raise self._failure(error, "cannot migrate the schema") from None
+            except BaseException:  # a schema from a newer SDK, an interrupt: nothing left open
+                self._drop()
+                raise
 
     @property
     def _psycopg(self) -> Any:
@@ -204,7 +209,12 @@ class PostgresBackend:
         if self._connection is None or self._connection.closed:
             from .._pg.connect import connect  # noqa: PLC0415
 
-            self._connection = connect(self._dsn, schema=self.schema, application_name="iqmetrix-dropship ledger")
+            # The first connection's failure is the DSN's (CheckpointError); once open, a server
+            # that does not answer is waited out (StoreUnavailableError).
+            self._connection = connect(
+                self._dsn, schema=self.schema, application_name="iqmetrix-dropship ledger", again=self._opened
+            )
+            self._opened = True
             # A leader paused mid-write (SIGSTOP, a VM freeze) must not hold the lease row for ever:
             # its session ends once idle in a transaction for a lease, and the write is undone.
             timeout_ms = max(1000, int(self.lease.seconds * 1000))
@@ -213,21 +223,25 @@ class PostgresBackend:
 
     @contextmanager
     def _transaction(self, fenced: bool) -> Iterator[Session]:
+        from .._pg.connect import store_error  # noqa: PLC0415
+
         psycopg = self._psycopg
         failure: Exception | None = None
         with self._lock:
+            connection = self._connect()
             try:
-                connection = self._connect()
                 with connection.transaction():
-                    token = self.lease.fence(connection) if fenced and self.lease.token is not None else None
+                    # A replica in the election writes only under its lease (a lost one raises
+                    # LeaseLostError); a ledger used without followers writes freely.
+                    token = self.lease.fence(connection) if fenced and self.lease.engaged else None
                     yield _PgSession(connection, token)
-            except psycopg.OperationalError as error:  # the server went away, or the session was ended
-                self._drop()
-                failure = StoreUnavailableError(
-                    f"{self.where}: the database did not answer ({type(error).__name__}); nothing was written"
-                )
-            except psycopg.Error as error:  # a statement refused: a schema someone changed by hand, ...
-                failure = self._failure(error, "the database refused a statement")
+            except psycopg.Error as error:
+                # Away (a server restarting, a session it ended): StoreUnavailableError, and the
+                # connection made again at the next use; refused (a schema changed by hand, ...):
+                # CheckpointError. Either way the transaction was rolled back whole.
+                failure = store_error(self._dsn, error, "the transaction failed", connection)
+                if isinstance(failure, StoreUnavailableError):
+                    self._drop()
         if failure is not None:
             raise failure  # outside the except block: the driver's error is not its context
 
@@ -251,7 +265,7 @@ class PostgresBackend:
         and writes the outbox on another."""
         from .._pg.connect import connect  # noqa: PLC0415
 
-        return connect(self._dsn, schema=self.schema, application_name="iqmetrix-dropship worker")
+        return connect(self._dsn, schema=self.schema, application_name="iqmetrix-dropship worker", again=True)
 
     def _drop(self) -> None:
         if self._connection is not None:

@@ -28,7 +28,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .._concurrency import async_blocking
-from .._exceptions import CheckpointError, StoreUnavailableError
+from .._exceptions import CheckpointError
 from ..models import ItemStatusUpdate, OrderStatusUpdate
 from ._models import LedgerEvent, LedgerOrder
 from ._outbox import Intent
@@ -175,13 +175,10 @@ class _Errors:
         return None
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        psycopg = self._backend._psycopg
-        if isinstance(error, psycopg.OperationalError):
-            raise StoreUnavailableError(
-                f"{self._backend.where}: {self._doing}: the database did not answer ({type(error).__name__})"
-            ) from None
-        if isinstance(error, psycopg.Error):
-            raise self._backend._failure(error, self._doing) from None
+        from .._pg.connect import store_error  # noqa: PLC0415 - the postgres extra
+
+        if isinstance(error, self._backend._psycopg.Error):
+            raise store_error(self._backend._dsn, error, self._doing) from None
 
 
 class ClaimOpener:

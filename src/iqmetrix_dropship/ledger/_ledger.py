@@ -178,6 +178,19 @@ class OrderLedger:
                 self._store_state(db, state, apply_event(state, event, None if at is None else _utc(at)))
             self._save_cursor(db, cursor)
 
+    @property
+    def lease_seconds(self) -> float | None:
+        """The lease of the replicas of a PostgreSQL ledger (``None`` for SQLite: no lease)."""
+        lease = getattr(self._backend, "lease", None)
+        return None if lease is None else float(lease.seconds)
+
+    @property
+    def lease_token(self) -> int | None:
+        """This replica's term (its fencing token) while it leads a PostgreSQL ledger's followers,
+        else ``None``."""
+        lease = getattr(self._backend, "lease", None)
+        return None if lease is None else lease.token
+
     def lead(self) -> bool:
         """Whether this replica leads the followers of this ledger now (acquiring or renewing the
         lease, on PostgreSQL; always, on SQLite). A follower calls it before each poll."""

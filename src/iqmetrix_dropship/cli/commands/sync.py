@@ -13,7 +13,6 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
-from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
@@ -92,9 +91,9 @@ class PollStats:
 class _Run:
     """One ``dropship sync``: the checkpoint in front of the ledger, the counters and the progress bar."""
 
-    def __init__(self, ledger: OrderLedger, path: Path, console: Console) -> None:
+    def __init__(self, ledger: OrderLedger, console: Console) -> None:
         self.ledger = ledger
-        self.path = path
+        self.path = ledger.path  # a DSN without its password
         self.stats = PollStats()
         self.total = PollStats()
         self._progress: Progress | None = None
@@ -108,6 +107,13 @@ class _Run:
 
     def save(self, cursor: Cursor) -> None:
         self.ledger.save(cursor)
+
+    def lead(self) -> bool:
+        return self.ledger.lead()  # on PostgreSQL, a sync is one more replica: it leads, or waits
+
+    @property
+    def lease_seconds(self) -> float | None:
+        return self.ledger.lease_seconds
 
     def advance(self, cursor: Cursor, entry: FeedEntry) -> None:
         self.ledger.advance(cursor, entry)  # applied and committed with the cursor
@@ -225,7 +231,7 @@ def sync(
     path, _ = session.ledger_path(db)
     stop = threading.Event()
     with open_ledger(path) as ledger:
-        run = _Run(ledger, path, err_console())
+        run = _Run(ledger, err_console())
         with session.client(on_response=run.on_response) as client:
             follower = client.follow(checkpoint=run, start=start.value)
             # With --watch, Ctrl-C and SIGTERM ask to stop after the entry in hand.

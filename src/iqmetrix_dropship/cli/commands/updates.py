@@ -41,16 +41,16 @@ def _require_tracking(new_status: str, tracking: str | None, carrier: str | None
         raise CliError("Shipped needs --tracking and --carrier: the customer is sent them")
 
 
-def _record(session: Session, db: Path | None, echo: OrderStatusUpdate | ItemStatusUpdate) -> Path | None:
+def _record(session: Session, db: str | None, echo: OrderStatusUpdate | ItemStatusUpdate) -> Path | str | None:
     path, named = session.ledger_path(db)
-    if not named and not path.is_file():
+    if not named and isinstance(path, Path) and not path.is_file():
         return None  # no ledger here, and none asked for
     with open_ledger(path) as book:
         book.record_update(echo)
-    return path
+        return book.path  # a DSN without its password
 
 
-def _report(echo: OrderStatusUpdate | ItemStatusUpdate, recorded: Path | None, json_output: bool) -> None:
+def _report(echo: OrderStatusUpdate | ItemStatusUpdate, recorded: Path | str | None, json_output: bool) -> None:
     if json_output:
         echo_json({"echo": echo.model_dump(mode="json"), "recorded_in": None if recorded is None else str(recorded)})
         return

@@ -1,0 +1,184 @@
+"""The lease that elects one follower among replicas sharing a PostgreSQL store, and its fencing.
+
+Replicas are real stores on a real server (``PostgresCheckpoint`` / ``OrderLedger`` on one schema);
+a replica "paused past its lease" is made by ending its lease in the database, as the clock would
+while it was stopped, so that nothing here waits on time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from iqmetrix_dropship import Cursor, LeaseLostError, OrderLedger, PostgresCheckpoint
+from iqmetrix_dropship.emulator import Emulator
+
+from ..conftest import PgStore
+from .conftest import Connect
+
+Open = Callable[..., Any]
+
+pytestmark = pytest.mark.usefixtures("postgres")
+
+
+@pytest.fixture
+def replica(pg_store: PgStore) -> Iterator[Open]:
+    """``replica(holder, **options)``: a ``PostgresCheckpoint`` on the test's schema, closed after."""
+    opened: list[Any] = []
+
+    def open_one(holder: str, *, kind: type = PostgresCheckpoint, **options: Any) -> Any:
+        options.setdefault("lease_seconds", 60.0)  # no heartbeat ends a term here: the test does
+        store = kind(pg_store.dsn, schema=pg_store.schema, holder=holder, **options)
+        opened.append(store)
+        return store
+
+    yield open_one
+    for store in opened:
+        store.close()
+
+
+def _db(pg_store: PgStore) -> psycopg.Connection[Any]:
+    connection = psycopg.connect(pg_store.dsn, autocommit=True)
+    connection.execute(f"SET search_path TO {pg_store.schema}")
+    return connection
+
+
+def _expire(pg_store: PgStore) -> None:
+    """What a pause past the lease does: the lease's time runs out while its holder sleeps."""
+    with _db(pg_store) as db:
+        db.execute("UPDATE dropship_leases SET expires_at = clock_timestamp() - interval '1 second'")
+
+
+def test_one_replica_leads_and_the_others_stand_by(replica: Open) -> None:
+    a, b, c = replica("a"), replica("b"), replica("c")
+    assert [a.lead(), b.lead(), c.lead()] == [True, False, False]
+    assert a.lead() is True  # renewing
+    assert a.lease_token is not None
+    assert b.lease_token is None
+    assert c.lease_token is None
+
+
+def test_a_standby_takes_over_at_once_when_the_leader_steps_down(replica: Open) -> None:
+    a, b = replica("a"), replica("b")
+    assert a.lead()
+    first = a.lease_token
+    a.close()
+    assert b.lead() is True
+    assert b.lease_token is not None
+    assert first is not None
+    assert b.lease_token > first  # a new term, a higher fencing token
+
+
+def test_a_write_after_the_lease_ran_out_is_refused(replica: Open, pg_store: PgStore) -> None:
+    a, b = replica("a"), replica("b")
+    assert a.lead()
+    a.save(Cursor("urn:uuid:1", "p1"))
+    _expire(pg_store)  # a was paused past its lease
+    assert b.lead() is True
+    with pytest.raises(LeaseLostError, match="wrote nothing"):
+        a.save(Cursor("urn:uuid:2", "p2"))  # a wakes up and carries on: refused
+    assert b.load() == Cursor("urn:uuid:1", "p1")
+    assert a.lead() is False  # and a stands by
+    assert a.lease_token is None
+
+
+def test_an_expired_lease_is_refused_even_before_anyone_takes_over(replica: Open, pg_store: PgStore) -> None:
+    a = replica("a")
+    assert a.lead()
+    _expire(pg_store)
+    with pytest.raises(LeaseLostError):
+        a.save(Cursor("urn:uuid:1", "p1"))
+    assert a.load() is None
+
+
+def test_takers_that_waited_behind_a_paused_write_do_not_both_lead(replica: Open, pg_store: PgStore) -> None:
+    # The leader is paused in the middle of a write: its transaction holds the lease row. Two
+    # standbys try to take over and wait for the row; by the time the paused session is ended
+    # they have waited longer than a lease. Exactly one of them may lead, for a whole lease.
+    lease = 0.5
+    a = replica("a", lease_seconds=lease)
+    b, c = replica("b", lease_seconds=lease), replica("c", lease_seconds=lease)
+    assert a.lead()
+    a.close()  # steps down; the row stays, expired
+    paused = _db(pg_store)
+    paused.execute("BEGIN")
+    paused.execute("SELECT 1 FROM dropship_leases FOR SHARE")
+    results: dict[str, bool] = {}
+
+    def take(name: str, store: PostgresCheckpoint) -> None:
+        results[name] = store.lead()
+
+    takers = [threading.Thread(target=take, args=item) for item in (("b", b), ("c", c))]
+    for taker in takers:
+        taker.start()
+    with _db(pg_store) as watch:  # both wait on the row, for longer than a lease
+        _until(
+            lambda: (
+                watch.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND clock_timestamp() - query_start > %s",
+                    (f"{lease * 2} seconds",),
+                ).fetchone()
+                == (2,)
+            )
+        )
+    paused.execute("ROLLBACK")  # the paused session ends
+    paused.close()
+    for taker in takers:
+        taker.join(timeout=30)
+    assert sorted(results.values()) == [False, True]
+    with _db(pg_store) as db:
+        left = db.execute("SELECT expires_at - clock_timestamp() FROM dropship_leases").fetchone()
+    assert left is not None
+    assert left[0].total_seconds() > lease / 2  # a whole lease, from when it was taken
+
+
+def test_a_standby_follower_delivers_nothing_and_takes_over_when_the_leader_stops(
+    replica: Open, connect: Connect
+) -> None:
+    emulator = Emulator(events=30, seed=3)
+    leader, standby = replica("leader", kind=OrderLedger), replica("standby", kind=OrderLedger)
+    with connect(emulator) as client:
+        assert leader.lead()
+        assert list(client.follow(checkpoint=standby).poll()) == []  # it does not lead: nothing
+        first = [entry.id for entry in client.follow(checkpoint=leader).poll()]
+        leader.close()
+        emulator.place_orders(3)
+        rest = [entry.id for entry in client.follow(checkpoint=standby).poll()]
+    assert first + rest == emulator.entry_ids()
+    assert standby.entry_ids() == emulator.entry_ids()
+
+
+def test_a_leader_that_lost_its_lease_mid_poll_raises_and_the_new_one_delivers_the_rest(
+    replica: Open, connect: Connect, pg_store: PgStore
+) -> None:
+    emulator = Emulator(events=40, seed=5)
+    old, new = replica("old", kind=OrderLedger), replica("new", kind=OrderLedger)
+    delivered: list[str] = []
+    with connect(emulator) as client:
+        entries = iter(client.follow(checkpoint=old).poll())
+        for entry in entries:
+            delivered.append(entry.id)
+            if len(delivered) == 10:
+                _expire(pg_store)  # paused here, past its lease
+                assert new.lead()
+                break
+        with pytest.raises(LeaseLostError):
+            next(entries)  # it wakes up and asks for the next entry: committing the 10th is refused
+        rest = [entry.id for entry in client.follow(checkpoint=new).poll()]
+    ids = emulator.entry_ids()
+    assert delivered == ids[:10]  # the 10th was delivered, not committed: the new leader has it again
+    assert rest == ids[9:]
+    assert new.entry_ids() == ids  # every entry once
+
+
+def _until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.01)

@@ -1,0 +1,134 @@
+"""What only the PostgreSQL back end has: a DSN (and its password) to get wrong, a schema of its
+own in a database shared with the supplier's tables, several replicas migrating at once, and a
+schema written by a newer SDK."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import traceback
+from typing import Any
+
+import psycopg
+import pytest
+
+from iqmetrix_dropship import (
+    CheckpointError,
+    ConfigurationError,
+    DropshipClient,
+    LedgerSchemaError,
+    OrderLedger,
+    PostgresCheckpoint,
+)
+from iqmetrix_dropship._pg.schema import CURRENT_VERSION
+
+from ..conftest import PgStore
+from ..postgres import PostgresServer
+
+SECRET = "hunter2-pg-password"
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port  # nothing listens there once the socket is closed
+
+
+def _db(store: PgStore) -> psycopg.Connection[Any]:
+    connection = psycopg.connect(store.dsn, autocommit=True)
+    connection.execute(f"SET search_path TO {store.schema}")
+    return connection
+
+
+def _everything_said(error: BaseException) -> str:
+    links, seen = [], [error]
+    while seen:
+        link = seen.pop()
+        links.append(f"{link}\n{link!r}\n{vars(link)!r}")
+        seen += [e for e in (link.__cause__, link.__context__) if e is not None]
+    return "\n".join(links) + "".join(traceback.format_exception(error))
+
+
+@pytest.mark.parametrize("opener", [OrderLedger, PostgresCheckpoint])
+def test_a_server_that_is_not_there_is_a_clear_error_without_the_password(opener: Any) -> None:
+    dsn = f"postgresql://app:{SECRET}@127.0.0.1:{_closed_port()}/shop"
+    with pytest.raises(CheckpointError, match="cannot connect") as caught:
+        opener(dsn)
+    said = _everything_said(caught.value)
+    assert SECRET not in said
+    assert "app:***@127.0.0.1" in str(caught.value)  # where it tried, as far as it is not secret
+
+
+def test_a_database_that_does_not_exist_is_named(postgres: PostgresServer) -> None:
+    with pytest.raises(CheckpointError, match='database "no_such_shop" does not exist'):
+        OrderLedger(postgres.dsn_for("no_such_shop"))
+
+
+def test_following_with_a_wrong_dsn_fails_before_anything_is_fetched() -> None:
+    dsn = f"postgresql://app:{SECRET}@127.0.0.1:{_closed_port()}/shop"
+    client = DropshipClient(supplier_id=1, client_id="c", client_secret="s", username="u", password="p")
+    with client, pytest.raises(CheckpointError) as caught:
+        client.follow(checkpoint=dsn)
+    assert SECRET not in _everything_said(caught.value)
+
+
+@pytest.mark.parametrize("schema", ["Dropship", "drop;ship", "1st", "", "x" * 64, "a b"])
+def test_a_schema_name_that_is_not_a_plain_identifier_is_refused(schema: str) -> None:
+    with pytest.raises(ConfigurationError, match="lower-case PostgreSQL identifier"):
+        OrderLedger("postgresql://app@127.0.0.1:1/shop", schema=schema)
+
+
+def test_a_schema_newer_than_the_sdk_is_refused_with_its_version_and_left_alone(pg_store: PgStore) -> None:
+    OrderLedger(pg_store.dsn, schema=pg_store.schema).close()
+    newer = CURRENT_VERSION + 1
+    with _db(pg_store) as db:
+        db.execute(
+            "INSERT INTO dropship_migrations (version, description, sdk_version) VALUES (%s, 'from the future', '99')",
+            (newer,),
+        )
+    said = rf"version {newer}, newer than this SDK .* \(up to {CURRENT_VERSION}\)"
+    with pytest.raises(LedgerSchemaError, match=said):
+        OrderLedger(pg_store.dsn, schema=pg_store.schema)
+    with pytest.raises(LedgerSchemaError, match=rf"version {newer}"):
+        PostgresCheckpoint(pg_store.dsn, schema=pg_store.schema)
+    with _db(pg_store) as db:
+        versions = db.execute("SELECT version FROM dropship_migrations ORDER BY version")
+        assert [row[0] for row in versions] == [*range(1, CURRENT_VERSION + 1), newer]  # untouched
+
+
+def test_replicas_starting_at_once_migrate_the_schema_once(pg_store: PgStore) -> None:
+    barrier = threading.Barrier(6)
+    failures: list[BaseException] = []
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            OrderLedger(pg_store.dsn, schema=pg_store.schema).close()
+        except BaseException as error:  # collected, asserted below
+            failures.append(error)
+
+    threads = [threading.Thread(target=start) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with _db(pg_store) as db:
+        rows = db.execute("SELECT version FROM dropship_migrations").fetchall()
+    assert [row[0] for row in rows] == list(range(1, CURRENT_VERSION + 1))
+
+
+def test_every_table_lives_in_the_configured_schema_beside_the_suppliers_own(pg_store: PgStore) -> None:
+    with psycopg.connect(pg_store.dsn, autocommit=True) as db:
+        db.execute(f"CREATE SCHEMA {pg_store.schema}")
+        db.execute(f"CREATE TABLE {pg_store.schema}.orders (id int)")  # the supplier's, same schema
+        OrderLedger(pg_store.dsn, schema=pg_store.schema).close()
+        PostgresCheckpoint(pg_store.dsn, schema=pg_store.schema).close()
+        tables = db.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_name LIKE 'dropship%%' "
+            "OR table_name = 'orders'"
+        ).fetchall()
+    assert {schema for schema, _ in tables} == {pg_store.schema}
+    assert ("public", "dropship_orders") not in tables
+    assert (pg_store.schema, "orders") in tables  # untouched
