@@ -29,8 +29,9 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from .._exceptions import LeaseLostError
 from .connect import connect, psycopg_module, store_error
@@ -140,20 +141,32 @@ class Lease:
         self._start_heartbeat()
         return True
 
-    def fence(self, connection: Any) -> int:
-        """Inside a write transaction on ``connection``: the term's token, or ``LeaseLostError``.
+    def fence(self, connection: Any) -> tuple[int, Callable[[], None]]:
+        """Inside a write transaction on ``connection``: the term's token, and ``confirm``, to call
+        before the commit, which raises ``LeaseLostError`` unless the lease was still this term's.
 
-        Holds the lease row until the transaction ends, so that no one takes over mid-write."""
+        The check is the transaction's first statement and holds the lease row until the
+        transaction ends, so that no one takes over mid-write; its answer may be read later (the
+        statements are pipelined), as long as it is read before the commit."""
         token = self._token
-        if token is None or connection.execute(_FENCE, (self.name, self.holder, token)).fetchone() is None:
-            with self._lock:
-                if self._token == token and token is not None:
-                    self._lost("its lease was taken over or expired before a write")
-            raise LeaseLostError(
-                f"{self.holder} no longer holds the lease {self.name!r} (term {token}): it stepped down, "
-                "and wrote nothing; the new leader delivers the entry in hand again"
-            )
-        return token
+        if token is None:
+            self._refuse(token)
+        check = connection.execute(_FENCE, (self.name, self.holder, token))
+
+        def confirm() -> None:
+            if check.fetchone() is None:
+                self._refuse(token)
+
+        return token, confirm
+
+    def _refuse(self, token: int | None) -> NoReturn:
+        with self._lock:
+            if self._token == token and token is not None:
+                self._lost("its lease was taken over or expired before a write")
+        raise LeaseLostError(
+            f"{self.holder} no longer holds the lease {self.name!r} (term {token}): it stepped down, "
+            "and wrote nothing; the new leader delivers the entry in hand again"
+        )
 
     def release(self) -> None:
         """Step down now (the lease expires at once): a standby takes over without waiting."""

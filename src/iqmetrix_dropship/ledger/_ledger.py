@@ -171,10 +171,13 @@ class OrderLedger:
             _json(event.model_dump(mode="json")),
             _text(_now()),
         )
+        applies = order_id is not None and not isinstance(event, UnknownEvent)
         with self._backend.writing(fenced=True) as db:
-            recorded = self._insert_event(db, row)
-            if recorded and order_id is not None and not isinstance(event, UnknownEvent):
-                state = self._load_state(db, order_id)
+            # Sent together, read together (one round trip on PostgreSQL): the insert, and the
+            # order as it stands, needed only if the entry is new.
+            inserted = self._insert_event(db, row)
+            state = self._load_state(db, order_id) if applies and order_id is not None else None
+            if applies and inserted.rowcount == 1:
                 self._store_state(db, state, apply_event(state, event, None if at is None else _utc(at)))
             self._save_cursor(db, cursor)
 
@@ -364,20 +367,19 @@ class OrderLedger:
 
     # -- storage ------------------------------------------------------------------------------
 
-    def _insert_event(self, db: Session, row: tuple[object, ...]) -> bool:
+    def _insert_event(self, db: Session, row: tuple[object, ...]) -> Any:
+        """The insert's cursor: its ``rowcount`` is 1 if the entry was new, 0 if already there."""
         if db.lease_token is not None:  # a leader's write: the term that applied it, for the record
-            return bool(db.execute(_INSERT_FENCED_EVENT, (*row, db.lease_token)).rowcount == 1)
-        return bool(db.execute(_INSERT_EVENT, row).rowcount == 1)
+            return db.execute(_INSERT_FENCED_EVENT, (*row, db.lease_token))
+        return db.execute(_INSERT_EVENT, row)
 
     def _save_cursor(self, db: Session, cursor: Cursor) -> None:
         db.execute(_SAVE_CURSOR, (self.name, cursor.entry_id, cursor.page_id, _text(_now())))
 
     def _load_state(self, db: Session, order_id: str) -> OrderState | None:
-        row = db.execute(_SELECT_ORDER, (order_id,)).fetchone()
-        if row is None:
-            return None
-        items = db.execute(_SELECT_ITEMS, (order_id,)).fetchall()
-        return _order_state(row, items)
+        order, items = db.execute(_SELECT_ORDER, (order_id,)), db.execute(_SELECT_ITEMS, (order_id,))
+        row, item_rows = order.fetchone(), items.fetchall()  # both sent before either is read
+        return None if row is None else _order_state(row, item_rows)
 
     def _store_state(self, db: Session, before: OrderState | None, after: OrderState | None) -> None:
         if after is None or after == before:
