@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncGenerator, AsyncIterator
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from typing import Any, TypeVar
 
-from .._concurrency import AsyncEvent, async_call_handler, async_stop_on_signals, async_wait_event
+from .._concurrency import AsyncEvent, async_blocking, async_call_handler, async_stop_on_signals, async_wait_event
 from .._exceptions import APIError, LeaseLostError
 from .._protocol.config import ClientConfig
 from .._protocol.feed import read_feed, read_scan
@@ -23,6 +23,8 @@ from ..follow._shared import TRANSIENT_ERRORS, AsyncHandler, FollowerBase, log_h
 from ..models import FeedEntry
 
 __all__ = ["AsyncFeedFollower"]
+
+T = TypeVar("T")
 
 
 class AsyncFeedFollower(FollowerBase):
@@ -38,7 +40,9 @@ class AsyncFeedFollower(FollowerBase):
     ``read_ahead`` pages (4 by default; 0 turns it off) of a forward read are fetched ahead of
     the parse: by worker threads in the sync follower, in batches of tasks in the async one (see
     ``follow/_read_ahead.py``); the entries still come one by one, in order, to the caller. The
-    checkpoint store is called directly: SQLite commits are local and short.
+    checkpoint store is called directly when it is local (SQLite commits are short), and on a
+    worker thread when it talks to a server (PostgreSQL: round trips, a lock to wait for), so
+    that the async follower never holds up its event loop on the database.
     """
 
     def __init__(
@@ -66,7 +70,7 @@ class AsyncFeedFollower(FollowerBase):
         async with contextlib.aclosing(self._deliveries()) as steps:
             async for step in steps:
                 yield step.entry
-                self.checkpoint.advance(step.cursor, step.entry)
+                await self._store(self.checkpoint.advance, step.cursor, step.entry)
 
     async def run(self, handler: AsyncHandler, *, interval: float = 30.0, stop: AsyncEvent | None = None) -> None:
         """Poll forever, calling ``handler`` for each new entry, until ``stop`` is set or the process
@@ -92,7 +96,7 @@ class AsyncFeedFollower(FollowerBase):
                             except Exception:
                                 log_handler_failure(step.entry)
                                 break  # the entry stays unhandled: delivered again at the next poll
-                            self.checkpoint.advance(step.cursor, step.entry)
+                            await self._store(self.checkpoint.advance, step.cursor, step.entry)
                             if stop.is_set():
                                 return
                 except TRANSIENT_ERRORS as error:
@@ -102,12 +106,18 @@ class AsyncFeedFollower(FollowerBase):
                     logger.warning("%s", error)
                 await async_wait_event(stop, interval if self.leading else self.standby_wait(interval))
 
+    async def _store(self, call: Callable[..., T], *args: Any) -> T:
+        """A call to the checkpoint store: on a worker thread if the store talks to a server."""
+        if self.store_is_remote:
+            return await async_blocking(call, *args)
+        return call(*args)
+
     async def _deliveries(self) -> AsyncGenerator[Deliver, None]:
         try:
-            if not self.lead():
+            if not await self._store(self.lead):
                 return  # another replica leads: it delivers, this one stands by
             async with AsyncPrefetcher(self._send, window=self.read_ahead) as ahead:
-                plan = poll_plan(self._config, self.checkpoint.load(), self.start)
+                plan = poll_plan(self._config, await self._store(self.checkpoint.load), self.start)
                 answer: Any = None
                 failure: APIError | None = None
                 while True:
@@ -124,7 +134,7 @@ class AsyncFeedFollower(FollowerBase):
                         elif isinstance(step, ReadPage):
                             answer = read_feed(await ahead.take(step.request))
                         elif isinstance(step, SavePosition):
-                            self.checkpoint.save(step.cursor)
+                            await self._store(self.checkpoint.save, step.cursor)
                         else:
                             yield step
                     except APIError as error:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Generator, Iterator
-from typing import Any
+from collections.abc import Callable, Generator, Iterator
+from typing import Any, TypeVar
 
-from .._concurrency import Event, call_handler, stop_on_signals, wait_event
+from .._concurrency import Event, blocking, call_handler, stop_on_signals, wait_event
 from .._exceptions import APIError, LeaseLostError
 from .._protocol.config import ClientConfig
 from .._protocol.feed import read_feed, read_scan
@@ -24,6 +24,8 @@ from ..follow._shared import TRANSIENT_ERRORS, FollowerBase, Handler, log_handle
 from ..models import FeedEntry
 
 __all__ = ["FeedFollower"]
+
+T = TypeVar("T")
 
 
 class FeedFollower(FollowerBase):
@@ -39,7 +41,9 @@ class FeedFollower(FollowerBase):
     ``read_ahead`` pages (4 by default; 0 turns it off) of a forward read are fetched ahead of
     the parse: by worker threads in the sync follower, in batches of tasks in the async one (see
     ``follow/_read_ahead.py``); the entries still come one by one, in order, to the caller. The
-    checkpoint store is called directly: SQLite commits are local and short.
+    checkpoint store is called directly when it is local (SQLite commits are short), and on a
+    worker thread when it talks to a server (PostgreSQL: round trips, a lock to wait for), so
+    that the async follower never holds up its event loop on the database.
     """
 
     def __init__(
@@ -67,7 +71,7 @@ class FeedFollower(FollowerBase):
         with contextlib.closing(self._deliveries()) as steps:
             for step in steps:
                 yield step.entry
-                self.checkpoint.advance(step.cursor, step.entry)
+                self._store(self.checkpoint.advance, step.cursor, step.entry)
 
     def run(self, handler: Handler, *, interval: float = 30.0, stop: Event | None = None) -> None:
         """Poll forever, calling ``handler`` for each new entry, until ``stop`` is set or the process
@@ -93,7 +97,7 @@ class FeedFollower(FollowerBase):
                             except Exception:
                                 log_handler_failure(step.entry)
                                 break  # the entry stays unhandled: delivered again at the next poll
-                            self.checkpoint.advance(step.cursor, step.entry)
+                            self._store(self.checkpoint.advance, step.cursor, step.entry)
                             if stop.is_set():
                                 return
                 except TRANSIENT_ERRORS as error:
@@ -103,12 +107,18 @@ class FeedFollower(FollowerBase):
                     logger.warning("%s", error)
                 wait_event(stop, interval if self.leading else self.standby_wait(interval))
 
+    def _store(self, call: Callable[..., T], *args: Any) -> T:
+        """A call to the checkpoint store: on a worker thread if the store talks to a server."""
+        if self.store_is_remote:
+            return blocking(call, *args)
+        return call(*args)
+
     def _deliveries(self) -> Generator[Deliver, None, None]:
         try:
-            if not self.lead():
+            if not self._store(self.lead):
                 return  # another replica leads: it delivers, this one stands by
             with Prefetcher(self._send, window=self.read_ahead) as ahead:
-                plan = poll_plan(self._config, self.checkpoint.load(), self.start)
+                plan = poll_plan(self._config, self._store(self.checkpoint.load), self.start)
                 answer: Any = None
                 failure: APIError | None = None
                 while True:
@@ -125,7 +135,7 @@ class FeedFollower(FollowerBase):
                         elif isinstance(step, ReadPage):
                             answer = read_feed(ahead.take(step.request))
                         elif isinstance(step, SavePosition):
-                            self.checkpoint.save(step.cursor)
+                            self._store(self.checkpoint.save, step.cursor)
                         else:
                             yield step
                     except APIError as error:

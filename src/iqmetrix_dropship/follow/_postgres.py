@@ -34,6 +34,8 @@ class PostgresCheckpoint:
     delivers nothing; every write is fenced by the lease. Thread-safe.
     """
 
+    _remote = True  # the async follower calls it on a worker thread
+
     def __init__(
         self,
         dsn: str,

@@ -81,6 +81,8 @@ class FollowerBase:
         self._owns_checkpoint = isinstance(checkpoint, (str, os.PathLike))  # a path or a DSN
         self.checkpoint = open_checkpoint(checkpoint)
         self.start = check_start(start)
+        self.store_is_remote = bool(getattr(self.checkpoint, "_remote", False))
+        """The store talks to a server (PostgreSQL): the async follower calls it on a thread."""
 
     leading = False
     """Whether this replica led the last poll (always, but for a store shared by replicas)."""

@@ -129,6 +129,11 @@ class OrderLedger:
         self.path = path if not is_dsn(path) else self._backend.where  # never a DSN's password
 
     @property
+    def _remote(self) -> bool:
+        """On PostgreSQL: the async follower calls it on a worker thread."""
+        return isinstance(self._backend, PostgresBackend)
+
+    @property
     def _db(self) -> Any:
         """The SQLite connection (a SQLite ledger only): for tests and for EXPLAIN."""
         return getattr(self._backend, "connection", None)
