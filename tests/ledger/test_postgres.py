@@ -5,8 +5,10 @@ schema written by a newer SDK."""
 from __future__ import annotations
 
 import socket
+import sqlite3
 import threading
 import traceback
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -132,3 +134,31 @@ def test_every_table_lives_in_the_configured_schema_beside_the_suppliers_own(pg_
     assert {schema for schema, _ in tables} == {pg_store.schema}
     assert ("public", "dropship_orders") not in tables
     assert (pg_store.schema, "orders") in tables  # untouched
+
+
+def test_both_back_ends_have_the_same_ledger_tables_and_columns(pg_store: PgStore, tmp_path: Path) -> None:
+    # The two dialects of one schema (ledger/_schema.py, _pg/schema.py) must not drift apart.
+    OrderLedger(tmp_path / "orders.db").close()
+    OrderLedger(pg_store.dsn, schema=pg_store.schema).close()
+    with sqlite3.connect(tmp_path / "orders.db") as lite:
+        tables = [row[0] for row in lite.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        sqlite_columns = {
+            table: [row[1] for row in lite.execute(f"PRAGMA table_info({table})")]
+            for table in tables
+            if table != "dropship_ledger_migrations"
+        }
+    with _db(pg_store) as db:
+        pg_columns = {
+            table: [
+                row[0]
+                for row in db.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+                    "ORDER BY ordinal_position",
+                    (pg_store.schema, table),
+                )
+            ]
+            for table in sqlite_columns
+        }
+    assert set(sqlite_columns) == {"dropship_orders", "dropship_items", "dropship_events", "dropship_cursor"}
+    pg_columns["dropship_events"].remove("lease_token")  # PostgreSQL only: the term that wrote it
+    assert pg_columns == sqlite_columns
