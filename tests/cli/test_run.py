@@ -82,6 +82,13 @@ def test_workers_need_the_postgresql_ledger(cli: Cli) -> None:
     assert not (cli.cwd / "orders.db").exists()
 
 
+def test_a_connection_string_that_is_not_a_url_is_refused_without_repeating_it(cli: Cli) -> None:
+    result = cli("orders", "--db", "host=db user=app password=pg-SECRET-kv-77", code=2)
+    assert "postgresql://user:password@host:port/dbname" in result.stderr
+    assert "pg-SECRET-kv-77" not in result.stdout + result.stderr
+    assert list(cli.cwd.iterdir()) == []
+
+
 def test_a_wrong_dsn_is_a_clear_error_without_its_password(cli: Cli) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -75,6 +75,27 @@ def test_following_with_a_wrong_dsn_fails_before_anything_is_fetched() -> None:
     assert SECRET not in _everything_said(caught.value)
 
 
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        f"host=db.internal user=app password={SECRET} dbname=shop",
+        f"postgresql+psycopg://app:{SECRET}@db.internal/shop",
+        f"postgress://app:{SECRET}@db.internal/shop",
+    ],
+)
+def test_a_connection_string_that_is_not_a_postgresql_url_is_refused_not_made_a_file(
+    dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    client = DropshipClient(supplier_id=1, client_id="c", client_secret="s", username="u", password="p")
+    with client:
+        for opener in (OrderLedger, lambda target: client.follow(checkpoint=target)):
+            with pytest.raises(ConfigurationError, match="postgresql://") as caught:
+                opener(dsn)
+            assert SECRET not in _everything_said(caught.value)
+    assert list(tmp_path.iterdir()) == []  # no file made
+
+
 @pytest.mark.parametrize("schema", ["Dropship", "drop;ship", "1st", "", "x" * 64, "a b"])
 def test_a_schema_name_that_is_not_a_plain_identifier_is_refused(schema: str) -> None:
     with pytest.raises(ConfigurationError, match="lower-case PostgreSQL identifier"):

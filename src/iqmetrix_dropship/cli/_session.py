@@ -14,7 +14,7 @@ import httpx
 import typer
 
 from .._exceptions import CheckpointError
-from .._pg import is_dsn
+from .._pg import is_dsn, refuse_other_dsn
 from .._protocol.config import DEFAULT_TIMEOUT
 from .._sync.client import DropshipClient
 from ..ledger import OrderLedger
@@ -71,6 +71,7 @@ class Session:
     def ledger_path(self, flag: str | None) -> tuple[Path | str, bool]:
         """The ledger (a file, or a PostgreSQL DSN), and whether ``--db`` named it on this command line."""
         value = flag if flag is not None else self.settings.db.value
+        refuse_other_dsn(value)
         target: Path | str = value if is_dsn(value) else Path(value).expanduser()
         return target, flag is not None
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from .._exceptions import APIConnectionError, RateLimitError, ServerError, StoreUnavailableError
-from .._pg import is_dsn
+from .._pg import is_dsn, refuse_other_dsn
 from .._protocol.follow import Start
 from .._text import preview
 from ..models import FeedEntry
@@ -44,6 +44,7 @@ def open_checkpoint(checkpoint: CheckpointStore | str | os.PathLike[str]) -> Che
 
     Raises ``CheckpointError`` for a store that cannot be used, before anything is delivered: an
     order ledger's file given as a plain checkpoint is one (pass the ``OrderLedger`` instead)."""
+    refuse_other_dsn(checkpoint)
     if is_dsn(checkpoint):
         from ._postgres import PostgresCheckpoint  # noqa: PLC0415 - only with the postgres extra
 

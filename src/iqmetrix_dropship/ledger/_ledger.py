@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
-from .._pg import is_dsn
+from .._pg import is_dsn, refuse_other_dsn
 from .._pg.lease import DEFAULT_LEASE_SECONDS, default_holder
 from ..follow._checkpoint import Cursor
 from ..models import (
@@ -120,6 +120,7 @@ class OrderLedger:
     ) -> None:
         self.name = name
         self._backend: Backend
+        refuse_other_dsn(path)
         if is_dsn(path):
             self._backend = PostgresBackend(
                 str(path), schema=schema, lease_name=f"ledger:{name}", lease_seconds=lease_seconds, holder=holder
