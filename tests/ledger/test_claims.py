@@ -138,21 +138,24 @@ def test_a_crash_between_the_put_and_the_commit_is_sent_again_identically(
     emulator: Emulator, ledger: OrderLedger, pg_store: PgStore
 ) -> None:
     with client_for(emulator) as client:
-        with ledger.claim(OrderStatus.PENDING_SUPPLIER, limit=1) as orders:
-            order_id = str(orders[0].order_id)
-            real_update = client.update_order_status
+        opener = ledger.claim(OrderStatus.PENDING_SUPPLIER, limit=1)
+        orders = opener.__enter__()
+        order_id = str(orders[0].order_id)
+        real_update = client.update_order_status
 
-            def put_then_die(*args: Any, **kwargs: Any) -> Any:
-                echo = real_update(*args, **kwargs)
-                _crash_after_the_put(orders)
-                return echo
+        def put_then_die(*args: Any, **kwargs: Any) -> Any:
+            echo = real_update(*args, **kwargs)
+            _crash_after_the_put(orders)
+            return echo
 
-            client.update_order_status = put_then_die  # type: ignore[method-assign]
-            with pytest.raises(StoreUnavailableError):
-                orders.update_order_status(
-                    client, order_id, OrderStatus.SHIPPED, tracking_info="1Z1", shipping_provider="UPS"
-                )
-            client.update_order_status = real_update  # type: ignore[method-assign]
+        client.update_order_status = put_then_die  # type: ignore[method-assign]
+        with pytest.raises(StoreUnavailableError):
+            orders.update_order_status(
+                client, order_id, OrderStatus.SHIPPED, tracking_info="1Z1", shipping_provider="UPS"
+            )
+        client.update_order_status = real_update  # type: ignore[method-assign]
+        with pytest.raises(StoreUnavailableError, match="nothing recorded in it was kept"):
+            opener.__exit__(None, None, None)
 
         assert ledger.order(order_id).status is OrderStatus.PENDING_SUPPLIER  # type: ignore[union-attr]
         with ledger.claim(OrderStatus.PENDING_SUPPLIER, limit=20) as others:

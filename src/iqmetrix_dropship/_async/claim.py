@@ -13,6 +13,7 @@ records the server's echo in the claim's transaction; the orders are released wh
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 from uuid import UUID
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncClaim"]
 
+logger = logging.getLogger("iqmetrix_dropship.claims")
+
 _PER_CALL = ("timeout", "max_retries")
 
 
@@ -40,10 +43,10 @@ class AsyncClaim(Sequence[LedgerOrder]):
     methods; a refused update (``InvalidRequestError``) sends nothing and writes nothing.
     """
 
-    def __init__(self, session: Outbox, held: Sequence[tuple[LedgerOrder, Intent | None]]) -> None:
+    def __init__(self, session: Outbox, held: Sequence[tuple[LedgerOrder, list[Intent]]]) -> None:
         self._session = session
         self._orders = [order for order, _ in held]
-        self._intents = {str(order.order_id): intent for order, intent in held if intent is not None}
+        self._intents = {str(order.order_id): list(intents) for order, intents in held if intents}
 
     @overload
     def __getitem__(self, index: int) -> LedgerOrder: ...
@@ -75,13 +78,13 @@ class AsyncClaim(Sequence[LedgerOrder]):
         held = self._held(order_id)
         checks = {key: value for key, value in options.items() if key not in _PER_CALL}
         _, sent = order_status_request(client.config, held, status, **checks)
-        await async_blocking(self._session.write_intent, held, "order", sent.to_json_body())
+        intent: int = await async_blocking(self._session.write_intent, held, "order", sent.to_json_body())
         try:
             echo = await client.update_order_status(held, status, **options)
         except APIError as error:
-            await self._refused(held, error)
+            await self._refused(intent, error)
             raise
-        await async_blocking(self._session.record, echo)
+        await async_blocking(self._session.record, echo, intent)
         return echo
 
     async def update_item_status(
@@ -96,13 +99,13 @@ class AsyncClaim(Sequence[LedgerOrder]):
         held = self._held(order_id)
         checks = {key: value for key, value in options.items() if key not in _PER_CALL}
         _, sent = item_status_request(client.config, held, list(items), **checks)
-        await async_blocking(self._session.write_intent, held, "items", sent.to_json_body())
+        intent: int = await async_blocking(self._session.write_intent, held, "items", sent.to_json_body())
         try:
             echo = await client.update_item_status(held, sent.item_information, **options)
         except APIError as error:
-            await self._refused(held, error)
+            await self._refused(intent, error)
             raise
-        await async_blocking(self._session.record, echo)
+        await async_blocking(self._session.record, echo, intent)
         return echo
 
     async def record_update(self, update: OrderStatusUpdate | ItemStatusUpdate) -> LedgerEvent:
@@ -113,32 +116,37 @@ class AsyncClaim(Sequence[LedgerOrder]):
         return event
 
     @property
-    def unfinished(self) -> dict[str, OrderStatusUpdate | ItemStatusUpdate]:
-        """For a claim from ``ledger.unfinished()``: the update a dead worker left in the outbox,
-        by order id."""
-        return {order_id: intent.update() for order_id, intent in self._intents.items()}
+    def unfinished(self) -> dict[str, list[OrderStatusUpdate | ItemStatusUpdate]]:
+        """For a claim from ``ledger.unfinished()``: the updates a dead worker left in the outbox,
+        by order id, oldest first."""
+        return {order_id: [intent.update() for intent in intents] for order_id, intents in self._intents.items()}
 
     async def resend(self, client: AsyncDropshipClient) -> int:
-        """Send again, identically, every update a dead worker left in the outbox for these orders,
-        and record each; how many. (A PUT sets a status: the same one twice is harmless.)"""
+        """Send again, identically and in their order, the updates a dead worker left in the outbox
+        for these orders, and record each; how many were recorded. (A PUT sets a status: the same
+        one twice is harmless.) One the server now refuses (``4xx``) was not applied: it is dropped
+        and logged (in ``dropship_resent`` and as a warning), and the rest go on. No answer or a
+        ``5xx`` raises, and leaves what is left for the next resend."""
         sent = 0
-        for order_id, intent in list(self._intents.items()):
-            update = intent.update()
-            if isinstance(update, OrderStatusUpdate):
-                echo: OrderStatusUpdate | ItemStatusUpdate = await client.update_order_status(
-                    order_id,
-                    update.status,
-                    tracking_info=update.tracking_info,
-                    shipping_provider=update.shipping_provider,
-                    message=update.message,
-                    info=update.info,
-                    require_tracking=False,
-                )
-            else:
-                echo = await client.update_item_status(order_id, update.item_information, require_tracking=False)
-            await async_blocking(self._session.record, echo, intent)
+        for order_id, intents in list(self._intents.items()):
+            while intents:
+                intent = intents[0]
+                try:
+                    echo = await self._send_again(client, intent)
+                except APIError as error:
+                    if not 400 <= error.status_code < 500:
+                        raise
+                    await async_blocking(self._drop_refused, intent, error.status_code)
+                    logger.warning(
+                        "the resend of an update of order %s was refused (%d); it was not applied: dropped",
+                        order_id,
+                        error.status_code,
+                    )
+                else:
+                    await async_blocking(self._session.record, echo, intent.id, intent)
+                    sent += 1
+                intents.pop(0)
             del self._intents[order_id]
-            sent += 1
         return sent
 
     # -- inside ------------------------------------------------------------------------------
@@ -148,11 +156,28 @@ class AsyncClaim(Sequence[LedgerOrder]):
         if not any(str(order.order_id) == key for order in self._orders):
             raise InvalidRequestError(f"order {str(order_id)[:60]!r} is not held by this claim")
         if key in self._intents:
-            raise InvalidRequestError(f"order {key} has an unfinished update: resend() it first")
+            raise InvalidRequestError(f"order {key} has unfinished updates: resend() them first")
         return key
 
-    async def _refused(self, order_id: str, error: APIError) -> None:
+    async def _send_again(self, client: AsyncDropshipClient, intent: Intent) -> OrderStatusUpdate | ItemStatusUpdate:
+        update = intent.update()
+        if isinstance(update, OrderStatusUpdate):
+            return await client.update_order_status(
+                intent.order_id,
+                update.status,
+                tracking_info=update.tracking_info,
+                shipping_provider=update.shipping_provider,
+                message=update.message,
+                info=update.info,
+                require_tracking=False,
+            )
+        return await client.update_item_status(intent.order_id, update.item_information, require_tracking=False)
+
+    def _drop_refused(self, intent: Intent, status: int) -> None:
+        self._session.drop_intent(intent.id, refused=intent, status=status)
+
+    async def _refused(self, intent: int, error: APIError) -> None:
         # The server answered: a 4xx refused the update, which was not applied. A 5xx or no answer
         # may have applied it: the outbox keeps it, to be sent again identically.
         if 400 <= error.status_code < 500:
-            await async_blocking(self._session.drop_intent, order_id)
+            await async_blocking(self._session.drop_intent, intent)

@@ -23,7 +23,8 @@ dropship_lease_terms  every term: token, holder, when it began (what "one leader
                       checked against)
 dropship_outbox       an update a worker is about to send, written before the PUT and deleted with the
                       ledger's record of it: one still there after a crash is sent again, identically
-dropship_resent       every update sent again that way: what accounts for a PUT sent twice
+dropship_resent       every update sent again that way: what accounts for a PUT sent twice (``outcome``:
+                      recorded, or the status with which the server refused it)
 ====================  ==============================================================================
 """
 
@@ -142,13 +143,15 @@ _V1 = (
     """,
     """
     CREATE TABLE dropship_outbox (
-        order_id   TEXT PRIMARY KEY,
+        id         BIGSERIAL PRIMARY KEY,
+        order_id   TEXT NOT NULL,
         kind       TEXT NOT NULL,
         body       TEXT NOT NULL,
         worker     TEXT NOT NULL,
         created_at TIMESTAMPTZ NOT NULL
     )
     """,
+    "CREATE INDEX dropship_outbox_order ON dropship_outbox (order_id, id)",
     """
     CREATE TABLE dropship_resent (
         id          BIGSERIAL PRIMARY KEY,
@@ -158,7 +161,8 @@ _V1 = (
         worker      TEXT NOT NULL,
         intended_at TIMESTAMPTZ NOT NULL,
         resent_by   TEXT NOT NULL,
-        resent_at   TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()
+        resent_at   TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+        outcome     TEXT NOT NULL DEFAULT 'recorded'
     )
     """,
 )

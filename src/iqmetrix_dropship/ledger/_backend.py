@@ -30,9 +30,13 @@ __all__ = ["Backend", "PostgresBackend", "SQLiteBackend", "Session"]
 
 class Session(Protocol):
     """What the ledger's SQL runs on: ``execute`` returns a cursor (``fetchone``, ``fetchall``,
-    ``rowcount``). ``lease_token`` is the fencing token of the write, if any."""
+    ``rowcount``). ``lease_token`` is the fencing token of the write, if any. ``for_update`` ends
+    a SELECT whose rows the transaction goes on to write: ``" FOR UPDATE"`` on PostgreSQL, where
+    other sessions write concurrently (a worker's claim, the follower), and nothing on SQLite,
+    whose write transactions hold the whole file."""
 
     lease_token: int | None
+    for_update: str
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> Any: ...
 
@@ -59,6 +63,7 @@ class Backend(Protocol):
 
 class _SQLiteSession:
     lease_token: int | None = None
+    for_update = ""
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
@@ -173,6 +178,7 @@ class _PgSession:
     trips to the server instead of one per statement."""
 
     _translated: dict[str, str] = {}  # noqa: RUF012 - a cache shared by every session, on purpose
+    for_update = " FOR UPDATE"
 
     def __init__(self, connection: Any, lease_token: int | None, pipeline: Any = None) -> None:
         self._connection = connection
@@ -260,6 +266,8 @@ class PostgresBackend:
             connection = self._connect()
             try:
                 with connection.pipeline() if writing else nullcontext() as pipeline, connection.transaction():
+                    if not writing:  # one snapshot for every statement of a read (an order, its items)
+                        connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                     # A replica in the election writes only under its lease (a lost one raises
                     # LeaseLostError, before the commit); a ledger used without followers writes
                     # freely. The lease is checked with the transaction's first statements, and

@@ -21,6 +21,7 @@ in ``_async/claim.py``.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -28,7 +29,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .._concurrency import async_blocking
-from .._exceptions import CheckpointError
+from .._exceptions import CheckpointError, StoreUnavailableError
 from ..models import ItemStatusUpdate, OrderStatusUpdate
 from ._models import LedgerEvent, LedgerOrder
 from ._outbox import Intent
@@ -51,19 +52,25 @@ LIMIT %s
 FOR UPDATE SKIP LOCKED
 """
 _SELECT_UNFINISHED = """
-SELECT o.order_id FROM dropship_orders AS o JOIN dropship_outbox AS b ON b.order_id = o.order_id
-ORDER BY b.created_at
+SELECT o.order_id FROM dropship_orders AS o
+WHERE EXISTS (SELECT 1 FROM dropship_outbox AS b WHERE b.order_id = o.order_id)
+ORDER BY (SELECT min(b.id) FROM dropship_outbox AS b WHERE b.order_id = o.order_id)
 LIMIT %s
 FOR UPDATE OF o SKIP LOCKED
 """
-_INTENT = "SELECT order_id, kind, body, worker, created_at FROM dropship_outbox WHERE order_id = %s"
+_INTENTS = "SELECT id, order_id, kind, body, worker, created_at FROM dropship_outbox WHERE order_id = %s ORDER BY id"
 _WRITE_INTENT = (
-    "INSERT INTO dropship_outbox (order_id, kind, body, worker, created_at) VALUES (%s, %s, %s, %s, clock_timestamp())"
+    "INSERT INTO dropship_outbox (order_id, kind, body, worker, created_at) "
+    "VALUES (%s, %s, %s, %s, clock_timestamp()) RETURNING id"
 )
-_DROP_INTENT = "DELETE FROM dropship_outbox WHERE order_id = %s AND worker = %s"
+_DROP_INTENT = "DELETE FROM dropship_outbox WHERE id = %s"
 _RESENT = (
-    "INSERT INTO dropship_resent (order_id, kind, body, worker, intended_at, resent_by) VALUES (%s, %s, %s, %s, %s, %s)"
+    "INSERT INTO dropship_resent (order_id, kind, body, worker, intended_at, resent_by, outcome) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s)"
 )
+# Still held by this claim? On a session the server ended (the claim's timeout, a lost
+# connection) this fails, before anything is sent; NOWAIT: a lock held by another is not waited for.
+_STILL_HELD = "SELECT 1 FROM dropship_orders WHERE order_id = %s FOR UPDATE NOWAIT"
 
 
 class ClaimSession:
@@ -91,9 +98,9 @@ class ClaimSession:
         self._claim: Any = None
         self._outbox: Any = None
 
-    def open(self, status: str | None, limit: int) -> list[tuple[LedgerOrder, Intent | None]]:
+    def open(self, status: str | None, limit: int) -> list[tuple[LedgerOrder, list[Intent]]]:
         """Begin the claim: up to ``limit`` orders in ``status`` that no one holds and that have no
-        update in the outbox; or (``status=None``) orders whose update a dead worker left there."""
+        update in the outbox; or (``status=None``) orders whose updates a dead worker left there."""
         self._claim = self._backend.claim_connection()
         self._outbox = self._backend.claim_connection()
         with self._errors("cannot claim orders"):
@@ -107,38 +114,55 @@ class ClaimSession:
             for (order_id,) in rows:
                 order = self._read(self._session(), order_id)
                 if order is not None:
-                    held.append((order, self._intent(order_id) if status is None else None))
+                    held.append((order, self._intents(order_id) if status is None else []))
         return held
 
-    def write_intent(self, order_id: str, kind: str, body: dict[str, Any]) -> None:
-        """Committed before the PUT: the update about to be sent, for a resend should we crash."""
-        with self._errors("cannot write the outbox"):
-            self._outbox.execute(_WRITE_INTENT, (order_id, kind, json.dumps(body), self.worker))
+    def write_intent(self, order_id: str, kind: str, body: dict[str, Any]) -> int:
+        """Committed before the PUT: the update about to be sent, for a resend should we crash; its id.
 
-    def drop_intent(self, order_id: str) -> None:
-        """The server answered that it refused the update: nothing to resend."""
-        with self._errors("cannot write the outbox"):
-            self._outbox.execute(_DROP_INTENT, (order_id, self.worker))
+        First checks that the claim still holds the order: a claim the server ended (its
+        ``timeout``, a lost connection) raises here, before anything is sent, so that a worker
+        cut off never sends an update another worker may be sending differently."""
+        with self._errors("the claim no longer holds the order; nothing was sent"):
+            self._claim.execute(_STILL_HELD, (order_id,)).fetchone()
+        with self._errors("cannot write the outbox; nothing was sent"):
+            row = self._outbox.execute(_WRITE_INTENT, (order_id, kind, json.dumps(body), self.worker)).fetchone()
+        return int(row[0])
 
-    def record(self, update: OrderStatusUpdate | ItemStatusUpdate, resent: Intent | None = None) -> LedgerEvent:
+    def drop_intent(self, intent_id: int, *, refused: Intent | None = None, status: int | None = None) -> None:
+        """The server answered that it refused the update (``4xx``): it was not applied, nothing
+        is left to send. A refused resend is logged as such in ``dropship_resent``."""
+        with self._errors("cannot write the outbox"):
+            self._outbox.execute(_DROP_INTENT, (intent_id,))
+            if refused is not None:
+                self._outbox.execute(_RESENT, (*self._resent_row(refused), f"refused: {status}"))
+
+    def record(
+        self, update: OrderStatusUpdate | ItemStatusUpdate, intent_id: int | None = None, resent: Intent | None = None
+    ) -> LedgerEvent:
         """In the claim's transaction: the update applied to its order and its history, its outbox
         row gone (and, for a resend, the resend logged)."""
         with self._errors("cannot record the update"):
             event = self._record_in(self._session(), update, None)
-            order_id = str(event.order_id)
-            self._claim.execute("DELETE FROM dropship_outbox WHERE order_id = %s", (order_id,))
+            if intent_id is not None:
+                self._claim.execute(_DROP_INTENT, (intent_id,))
             if resent is not None:
-                self._claim.execute(
-                    _RESENT,
-                    (order_id, resent.kind, json.dumps(resent.body), resent.worker, resent.created_at, self.worker),
-                )
+                self._claim.execute(_RESENT, (*self._resent_row(resent), "recorded"))
             return event
 
-    def finish(self, commit: bool = True) -> None:
+    def finish(self, commit: bool = True, *, failing: bool = False) -> None:
         """End the claim: commit what was recorded (facts, whatever ended the block), release the
-        orders, close the connections."""
+        orders, close the connections. A claim whose session the server ended meanwhile (its
+        ``timeout``, a lost connection) kept nothing: ``StoreUnavailableError``, unless the block
+        is already failing (its own error then says what happened)."""
         try:
-            if self._claim is not None and not self._claim.closed:
+            if self._claim is not None and self._claim.closed:
+                if commit and not failing:
+                    raise StoreUnavailableError(
+                        f"{self._backend.where}: the claim's session was ended (its timeout, a lost "
+                        "connection): nothing recorded in it was kept, and its orders are free again"
+                    )
+            elif self._claim is not None:
                 with self._errors("cannot end the claim"):
                     self._claim.execute("COMMIT" if commit else "ROLLBACK")
         finally:
@@ -154,11 +178,12 @@ class ClaimSession:
 
         return _PgSession(self._claim, None)
 
-    def _intent(self, order_id: str) -> Intent | None:
-        row = self._claim.execute(_INTENT, (order_id,)).fetchone()
-        if row is None:
-            return None
-        return Intent(row[0], row[1], json.loads(row[2]), row[3], row[4])
+    def _intents(self, order_id: str) -> list[Intent]:
+        rows = self._claim.execute(_INTENTS, (order_id,)).fetchall()
+        return [Intent(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5]) for row in rows]
+
+    def _resent_row(self, intent: Intent) -> tuple[object, ...]:
+        return (intent.order_id, intent.kind, json.dumps(intent.body), intent.worker, intent.created_at, self.worker)
 
     def _errors(self, doing: str) -> Any:
         return _Errors(self._backend, doing)
@@ -202,7 +227,7 @@ class ClaimOpener:
             raise
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        self._session.finish()
+        self._session.finish(failing=error is not None)
 
     async def __aenter__(self) -> AsyncClaim:
         from .._async.claim import AsyncClaim  # noqa: PLC0415
@@ -216,4 +241,4 @@ class ClaimOpener:
     async def __aexit__(
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await async_blocking(self._session.finish)
+        await async_blocking(functools.partial(self._session.finish, failing=error is not None))

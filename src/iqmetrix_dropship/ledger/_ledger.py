@@ -383,7 +383,10 @@ class OrderLedger:
         db.execute(_SAVE_CURSOR, (self.name, cursor.entry_id, cursor.page_id, _text(_now())))
 
     def _load_state(self, db: Session, order_id: str) -> OrderState | None:
-        order, items = db.execute(_SELECT_ORDER, (order_id,)), db.execute(_SELECT_ITEMS, (order_id,))
+        # Locked on PostgreSQL: a worker's claim or another writer changing the order meanwhile
+        # would otherwise be overwritten with what was read before it committed.
+        order = db.execute(_SELECT_ORDER + db.for_update, (order_id,))
+        items = db.execute(_SELECT_ITEMS, (order_id,))
         row, item_rows = order.fetchone(), items.fetchall()  # both sent before either is read
         return None if row is None else _order_state(row, item_rows)
 

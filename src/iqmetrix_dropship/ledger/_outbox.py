@@ -17,8 +17,9 @@ __all__ = ["Intent", "Outbox"]
 @dataclass(frozen=True)
 class Intent:
     """An update a worker wrote to the outbox before sending it: ``kind`` is ``order`` or ``items``,
-    ``body`` the JSON body as sent."""
+    ``body`` the JSON body as sent; ``id`` its row (an order may have several, in order)."""
 
+    id: int
     order_id: str
     kind: str
     body: dict[str, Any]
@@ -35,8 +36,10 @@ class Outbox(Protocol):
 
     worker: str
 
-    def write_intent(self, order_id: str, kind: str, body: dict[str, Any]) -> None: ...
+    def write_intent(self, order_id: str, kind: str, body: dict[str, Any]) -> int: ...
 
-    def drop_intent(self, order_id: str) -> None: ...
+    def drop_intent(self, intent_id: int, *, refused: Intent | None = None, status: int | None = None) -> None: ...
 
-    def record(self, update: OrderStatusUpdate | ItemStatusUpdate, resent: Intent | None = None) -> LedgerEvent: ...
+    def record(
+        self, update: OrderStatusUpdate | ItemStatusUpdate, intent_id: int | None = None, resent: Intent | None = None
+    ) -> LedgerEvent: ...

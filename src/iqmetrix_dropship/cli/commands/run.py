@@ -73,17 +73,21 @@ class _Worker:
     def run(self, stop: threading.Event) -> None:
         logger.info("%s started: claims %s orders, %d at a time", self.name, self.status, self.limit)
         while not stop.is_set():
-            handled = 0
-            try:
-                self._resend_unfinished()
-                handled = self._one_claim(stop)
-            except TRANSIENT_ERRORS as error:
-                logger.warning("%s: %s; trying again in %.0f s", self.name, error, self.interval)
-            except DropshipError as error:
-                logger.error("%s: %s; trying again in %.0f s", self.name, error, self.interval)
-            if handled == 0:
+            # Apart: an update that cannot be resent now must not stop new orders being worked.
+            self._guarded(self._resend_unfinished)
+            handled = self._guarded(lambda: self._one_claim(stop))
+            if not handled:
                 stop.wait(self.interval)
         logger.info("%s stopped", self.name)
+
+    def _guarded(self, step: Callable[[], int | None]) -> int | None:
+        try:
+            return step()
+        except TRANSIENT_ERRORS as error:
+            logger.warning("%s: %s; trying again in %g s", self.name, error, self.interval)
+        except DropshipError as error:
+            logger.error("%s: %s; trying again in %g s", self.name, error, self.interval)
+        return None
 
     def _resend_unfinished(self) -> None:
         with self.ledger.unfinished(worker=self.name) as left:
