@@ -57,7 +57,17 @@ def pg_store(postgres: PostgresServer) -> Iterator[PgStore]:
     store = PgStore(postgres.dsn, f"t_{uuid.uuid4().hex[:12]}")
     yield store
     with psycopg.connect(postgres.dsn, autocommit=True) as connection:
-        connection.execute(f"DROP SCHEMA IF EXISTS {store.schema} CASCADE")
+        connection.execute("SET lock_timeout = '5s'")
+        try:
+            connection.execute(f"DROP SCHEMA IF EXISTS {store.schema} CASCADE")
+        except psycopg.errors.LockNotAvailable:
+            # A failed test left a session holding a lock in the schema: end it, so that one
+            # failure is reported as itself rather than as a suite that hangs.
+            connection.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            )
+            connection.execute(f"DROP SCHEMA IF EXISTS {store.schema} CASCADE")
 
 
 @pytest.fixture

@@ -62,6 +62,31 @@ def test_a_server_that_is_not_there_is_a_clear_error_without_the_password(opener
     assert "app:***@127.0.0.1" in str(caught.value)  # where it tried, as far as it is not secret
 
 
+@pytest.mark.parametrize(
+    ("dsn", "shown"),
+    [
+        (f"postgresql://app@127.0.0.1:{{port}}/shop?password={SECRET}", "password=***"),
+        (f"postgresql://app@127.0.0.1:{{port}}/shop?sslmode=disable&sslpassword={SECRET}", "sslpassword=***"),
+        (f"postgresql://app:{SECRET.replace('-', '%2D')}@127.0.0.1:{{port}}/shop", "app:***@"),
+    ],
+)
+def test_a_password_anywhere_in_the_url_is_never_shown(dsn: str, shown: str) -> None:
+    dsn = dsn.format(port=_closed_port())
+    with pytest.raises(CheckpointError) as caught:
+        OrderLedger(dsn)
+    said = _everything_said(caught.value)
+    assert SECRET not in said
+    assert SECRET.replace("-", "%2D") not in said
+    assert shown in str(caught.value)
+
+
+@pytest.mark.parametrize("netloc", [f"app:se@{SECRET}@127.0.0.1", f"app:p@ss:{SECRET}@127.0.0.1"])
+def test_an_at_sign_in_a_password_must_be_encoded_and_is_not_repeated(netloc: str) -> None:
+    with pytest.raises(ConfigurationError, match="%40") as caught:
+        OrderLedger(f"postgresql://{netloc}/shop")
+    assert SECRET not in _everything_said(caught.value)
+
+
 def test_a_database_that_does_not_exist_is_named(postgres: PostgresServer) -> None:
     with pytest.raises(CheckpointError, match='database "no_such_shop" does not exist'):
         OrderLedger(postgres.dsn_for("no_such_shop"))

@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from .._exceptions import CheckpointError, ConfigurationError, StoreUnavailableError
 
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["check_schema_name", "connect", "failure", "psycopg_module", "redact_dsn", "store_error", "unavailable"]
+__all__ = [
+    "check_dsn",
+    "check_schema_name",
+    "connect",
+    "failure",
+    "psycopg_module",
+    "redact_dsn",
+    "store_error",
+    "unavailable",
+]
 
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -38,24 +47,55 @@ def psycopg_module() -> Any:
     return psycopg
 
 
-def redact_dsn(dsn: str) -> str:
-    """``dsn`` with its password (if any) as ``***``."""
+_SECRET_PARAMS = frozenset({"password", "sslpassword"})
+
+
+def check_dsn(dsn: str) -> str:
+    """A ``postgresql://`` URL whose password we can find and hide: one ``@`` at most before the
+    host (an ``@`` in a password must be written ``%40``, as libpq reads the first one), else
+    ``ConfigurationError``, which does not repeat the DSN."""
     try:
         parts = urlsplit(dsn)
     except ValueError:
-        return "postgresql://***"
-    if parts.password is None:
-        return dsn
-    netloc = parts.netloc.rsplit("@", 1)
-    user = netloc[0].split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
+        raise ConfigurationError("the DSN is not a valid postgresql:// URL") from None
+    if parts.netloc.count("@") > 1:
+        raise ConfigurationError(
+            "the DSN has more than one '@' before its host: write an '@' in the user or the password "
+            "as %40 (postgresql://user:pa%40ss@host/db)"
+        )
+    return dsn
 
 
-def _password(dsn: str) -> str | None:
+def redact_dsn(dsn: str) -> str:
+    """``dsn`` with its password (in the user part, or a ``password=`` parameter) as ``***``."""
     try:
-        return urlsplit(dsn).password
+        parts = urlsplit(dsn)
+        query = parse_qsl(parts.query, keep_blank_values=True)
     except ValueError:
-        return None
+        return "postgresql://***"
+    if parts.netloc.count("@") > 1:
+        return "postgresql://***"
+    netloc = parts.netloc
+    if parts.password is not None:
+        user, host = netloc.rsplit("@", 1)
+        netloc = f"{user.split(':', 1)[0]}:***@{host}"
+    if any(key.lower() in _SECRET_PARAMS for key, _ in query):
+        hidden = [(key, "***" if key.lower() in _SECRET_PARAMS else value) for key, value in query]
+        return urlunsplit(parts._replace(netloc=netloc, query=urlencode(hidden, safe="*")))
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _secrets(dsn: str) -> list[str]:
+    """Every form of the DSN's passwords that a driver's message might quote."""
+    found: list[str] = []
+    try:
+        parts = urlsplit(dsn)
+        if parts.password:
+            found += [parts.password, unquote(parts.password)]
+        found += [value for key, value in parse_qsl(parts.query) if key.lower() in _SECRET_PARAMS and value]
+    except ValueError:
+        pass
+    return sorted({secret for secret in found if secret}, key=len, reverse=True)
 
 
 def check_schema_name(schema: str) -> str:
@@ -70,8 +110,7 @@ def check_schema_name(schema: str) -> str:
 def failure(dsn: str, error: BaseException, doing: str) -> CheckpointError:
     """The SDK's error for a driver's, its message redacted of the DSN's password."""
     message = " ".join(str(error).split()) or type(error).__name__
-    secret = _password(dsn)
-    if secret:
+    for secret in _secrets(dsn):
         message = message.replace(secret, "***")
     return CheckpointError.of(redact_dsn(dsn), f"{doing}: {message[:300]}")
 

@@ -33,10 +33,10 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, NoReturn
 
-from .._exceptions import LeaseLostError
-from .connect import connect, psycopg_module, store_error
+from .._exceptions import CheckpointError, DropshipError, LeaseLostError
+from .connect import connect, psycopg_module, redact_dsn, store_error
 
-__all__ = ["DEFAULT_LEASE_SECONDS", "Lease", "default_holder"]
+__all__ = ["DEFAULT_LEASE_SECONDS", "MAX_LEASE_SECONDS", "Lease", "default_holder"]
 
 logger = logging.getLogger("iqmetrix_dropship.follow")
 
@@ -69,6 +69,18 @@ UPDATE dropship_leases SET expires_at = clock_timestamp()
 WHERE name = %(name)s AND holder = %(holder)s AND token = %(token)s
 """
 _HOLDER = "SELECT holder, token, expires_at - clock_timestamp() FROM dropship_leases WHERE name = %s"
+# A lease that ran out while its holder sat paused in the middle of a write (SIGSTOP, a frozen VM)
+# holds the row locked for as long as the pause lasts: the server sees a session waiting for its
+# client, not idle, so no timeout of its own ends it. A taker that found the row locked past
+# ``lock_timeout`` ends the session(s) holding it, once the lease has run out (checked in the same
+# statement): that holder could not commit a fenced write anyway.
+_END_STALE_HOLDER = """
+SELECT pg_terminate_backend(locks.pid)
+FROM dropship_leases AS lease
+JOIN pg_locks AS locks ON locks.locktype = 'transactionid' AND locks.granted AND locks.transactionid = lease.xmax
+WHERE lease.name = %s AND lease.expires_at <= clock_timestamp() AND locks.pid <> pg_backend_pid()
+"""
+MAX_LEASE_SECONDS = 86_400.0
 _TERM = "INSERT INTO dropship_lease_terms (name, token, holder, began_at) VALUES (%s, %s, %s, clock_timestamp())"
 
 
@@ -85,8 +97,12 @@ class Lease:
     """
 
     def __init__(self, dsn: str, schema: str, name: str, *, seconds: float, holder: str | None = None) -> None:
-        if not seconds > 0:
-            raise ValueError(f"lease seconds must be above 0, got {seconds!r}")
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, (int, float))
+            or not 0.1 <= seconds <= MAX_LEASE_SECONDS
+        ):
+            raise ValueError(f"lease seconds must be a number from 0.1 to {MAX_LEASE_SECONDS:g}, got {seconds!r}"[:200])
         self._dsn = dsn
         self._schema = schema
         self.name = name
@@ -98,6 +114,7 @@ class Lease:
         self._heartbeat: threading.Thread | None = None
         self._stop = threading.Event()
         self._seen: tuple[str, int] | None = None  # the other leader last logged
+        self._closed = False
         self.engaged = False
         """Whether this replica takes part in the election (``lead`` was called): from then on
         every fenced write needs the lease, also once it is lost."""
@@ -111,10 +128,14 @@ class Lease:
         return {"name": self.name, "holder": self.holder, "ttl": timedelta(seconds=self.seconds), "token": token}
 
     def _db(self) -> Any:
+        if self._closed:
+            raise CheckpointError.of(redact_dsn(self._dsn), "the store is closed")
         if self._connection is None or self._connection.closed:
-            self._connection = connect(
-                self._dsn, schema=self._schema, application_name="iqmetrix-dropship lease", again=True
-            )
+            connection = connect(self._dsn, schema=self._schema, application_name="iqmetrix-dropship lease", again=True)
+            # Never wait on the row for long: a renewal or a take that finds it locked gives up
+            # after a third of a lease (and a take then ends a stale holder, see _END_STALE_HOLDER).
+            connection.execute(f"SET lock_timeout = {max(100, int(self.seconds * 1000 / 3))}")
+            self._connection = connection
         return self._connection
 
     def lead(self) -> bool:
@@ -125,14 +146,17 @@ class Lease:
             try:
                 if self._token is not None:
                     if self._db().execute(_RENEW, self._params(self._token)).fetchone() is not None:
+                        self._start_heartbeat()  # should it have died (the database restarted)
                         return True
                     self._lost("its lease was taken over or expired")
-                row = self._db().execute(_TAKE, self._params()).fetchone()
+                row = self._take(psycopg)
                 if row is None:
                     self._standby()
                     return False
                 self._token = int(row[0])
                 self._db().execute(_TERM, (self.name, self._token, self.holder))
+            except psycopg.errors.LockNotAvailable:
+                return False  # the row stayed locked past lock_timeout: try again at the next poll
             except psycopg.Error as error:
                 problem = store_error(self._dsn, error, "cannot reach the lease", self._connection)
                 self._drop_connection()
@@ -140,6 +164,20 @@ class Lease:
         logger.info("%s leads %s now (term %d)", self.holder, self.name, self._token)
         self._start_heartbeat()
         return True
+
+    def _take(self, psycopg: Any) -> Any:
+        try:
+            return self._db().execute(_TAKE, self._params()).fetchone()
+        except psycopg.errors.LockNotAvailable:
+            ended = self._db().execute(_END_STALE_HOLDER, (self.name,)).fetchall()
+            if not any(row[0] for row in ended):
+                raise
+            logger.warning(
+                "%s ended the session of a holder of %s paused in the middle of a write past its lease",
+                self.holder,
+                self.name,
+            )
+            return self._db().execute(_TAKE, self._params()).fetchone()
 
     def fence(self, connection: Any) -> tuple[int, Callable[[], None]]:
         """Inside a write transaction on ``connection``: the term's token, and ``confirm``, to call
@@ -169,11 +207,21 @@ class Lease:
         )
 
     def release(self) -> None:
-        """Step down now (the lease expires at once): a standby takes over without waiting."""
-        with self._lock:
+        """Step down now (the lease expires at once): a standby takes over without waiting. Never
+        waits long: with a renewal stuck on a database that does not answer, the lease is left to
+        run out on its own."""
+        self._stop.set()
+        if not self._lock.acquire(timeout=min(5.0, self.seconds)):
+            logger.warning(
+                "%s could not step down from %s (the database does not answer): the lease runs out on its own",
+                self.holder,
+                self.name,
+            )
+            self._token = None
+            return
+        try:
             token = self._token
             self._token = None
-            self._stop.set()
             if token is not None and self._connection is not None and not self._connection.closed:
                 try:
                     self._connection.execute(_RELEASE, self._params(token))
@@ -181,8 +229,12 @@ class Lease:
                 except _psycopg().Error:
                     pass  # the lease then expires on its own
             self._drop_connection()
+        finally:
+            self._lock.release()
 
     def close(self) -> None:
+        """Step down, and refuse to be used again (a closed store does not reconnect)."""
+        self._closed = True
         self.release()
         heartbeat = self._heartbeat
         if heartbeat is not None and heartbeat is not threading.current_thread():
@@ -213,8 +265,8 @@ class Lease:
                 self._connection = None
 
     def _start_heartbeat(self) -> None:
-        if self._heartbeat is not None and self._heartbeat.is_alive():
-            return
+        if self._heartbeat is not None and self._heartbeat.is_alive() and not self._stop.is_set():
+            return  # one that was told to stop may still be finishing: it does not count
         self._stop = threading.Event()
         self._heartbeat = threading.Thread(
             target=self._beat, args=(self._stop,), name=f"dropship-lease-{self.name}", daemon=True
@@ -231,7 +283,7 @@ class Lease:
                     if self._db().execute(_RENEW, self._params(self._token)).fetchone() is None:
                         self._lost("a renewal found its lease taken over or expired")
                         return
-            except _psycopg().Error as error:
+            except (_psycopg().Error, DropshipError) as error:  # the database away: try at the next beat
                 logger.warning("%s could not renew %s: %s", self.holder, self.name, type(error).__name__)
                 with self._lock:
                     self._drop_connection()

@@ -206,10 +206,10 @@ class PostgresBackend:
     follower are fenced by ``lease`` once ``lead`` has made this replica the leader."""
 
     def __init__(self, dsn: str, *, schema: str, lease_name: str, lease_seconds: float, holder: str | None) -> None:
-        from .._pg.connect import check_schema_name, redact_dsn  # noqa: PLC0415 - the postgres extra
+        from .._pg.connect import check_dsn, check_schema_name, redact_dsn  # noqa: PLC0415 - the postgres extra
         from .._pg.lease import Lease  # noqa: PLC0415
 
-        self._dsn = dsn
+        self._dsn = check_dsn(dsn)
         self.schema = check_schema_name(schema)
         self.where = redact_dsn(dsn)
         self.lease = Lease(dsn, self.schema, lease_name, seconds=lease_seconds, holder=holder)
