@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from iqmetrix_dropship import OrderStatus, StoreUnavailableError
+from iqmetrix_dropship import CheckpointError, OrderStatus, StoreUnavailableError
 from iqmetrix_dropship.emulator import Emulator
 from iqmetrix_dropship.ledger import OrderLedger
 from iqmetrix_dropship.models import OrderStatusUpdate
@@ -165,3 +165,26 @@ def test_a_resend_the_server_now_refuses_is_dropped_and_logged_and_the_rest_go_o
         got = ledger.order(order_id)
         assert got is not None
         assert got.status is OrderStatus.BACK_ORDERED
+
+
+def test_an_outbox_row_edited_into_nonsense_is_named_and_not_sent(pg_store: PgStore) -> None:
+    emulator = Emulator(orders=1, seed=4, history_rate=0.0)
+    with OrderLedger(pg_store.dsn, schema=pg_store.schema) as ledger, client_for(emulator) as client:
+        for _ in client.follow(checkpoint=ledger).poll():
+            pass
+        order_id = str(ledger.orders()[0].order_id)
+        with _db(pg_store) as db:  # someone "fixed" a dead worker's update by hand
+            row = db.execute(
+                "INSERT INTO dropship_outbox (order_id, kind, body, worker, created_at) "
+                "VALUES (%s, 'order', %s, 'dead', clock_timestamp()) RETURNING id",
+                (order_id, f'{{"Id": "{order_id}", "Status": "Teleported"}}'),
+            ).fetchone()
+        assert row is not None
+        with ledger.unfinished(worker="next") as left:
+            with pytest.raises(CheckpointError, match=rf"dropship_outbox: row {row[0]} \(order {order_id}\)"):
+                left.resend(client)
+            with pytest.raises(CheckpointError, match="correct or delete it"):
+                _ = left.unfinished
+        assert [method for method, _, _ in emulator.request_log() if method == "PUT"] == []
+        with _db(pg_store) as db:
+            assert db.execute("SELECT count(*) FROM dropship_outbox").fetchone() == (1,)  # left for an operator

@@ -208,3 +208,25 @@ def test_both_back_ends_have_the_same_ledger_tables_and_columns(pg_store: PgStor
     assert set(sqlite_columns) == {"dropship_orders", "dropship_items", "dropship_events", "dropship_cursor"}
     pg_columns["dropship_events"].remove("lease_token")  # PostgreSQL only: the term that wrote it
     assert pg_columns == sqlite_columns
+
+
+@pytest.mark.parametrize("kind", [OrderLedger, PostgresCheckpoint])
+def test_a_closed_store_refuses_to_be_used_rather_than_connecting_again(kind: Any, pg_store: PgStore) -> None:
+    store = kind(pg_store.dsn, schema=pg_store.schema)
+    store.close()
+    with pytest.raises(CheckpointError, match="the store is closed"):
+        store.load()
+    with pytest.raises(CheckpointError, match="the store is closed"):
+        store.lead()
+
+
+def test_connections_find_a_vanished_server_by_tcp_keepalives_unless_the_dsn_says_otherwise(pg_store: PgStore) -> None:
+    from iqmetrix_dropship._pg.connect import connect  # noqa: PLC0415 - what every store connects with
+
+    with connect(pg_store.dsn, schema="public") as connection:
+        given = connection.info.get_parameters()
+    assert given["keepalives"] == "1"
+    assert given["keepalives_idle"] == "10"
+    assert given["tcp_user_timeout"] == "30000"
+    with connect(f"{pg_store.dsn}?keepalives_idle=99", schema="public") as connection:
+        assert connection.info.get_parameters()["keepalives_idle"] == "99"

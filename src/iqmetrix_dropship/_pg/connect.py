@@ -140,24 +140,51 @@ def store_error(
 
 
 def connect(
-    dsn: str, *, schema: str, application_name: str = "iqmetrix-dropship", again: bool = False
+    dsn: str,
+    *,
+    schema: str,
+    application_name: str = "iqmetrix-dropship",
+    again: bool = False,
+    settings: dict[str, int] | None = None,
 ) -> psycopg.Connection[Any]:
     """An autocommit connection whose ``search_path`` is ``schema`` (``schema.migrate`` creates it).
 
     Raises ``CheckpointError`` (naming the DSN, without its password) when the server cannot be
     reached or refuses the login; once a store has been opened (``again``), a server that does
-    not answer raises ``StoreUnavailableError`` instead, to be waited out."""
+    not answer raises ``StoreUnavailableError`` instead, to be waited out. ``settings``: server
+    settings of the session (``SET name = value``)."""
     psycopg = psycopg_module()
     try:
-        connection = psycopg.connect(dsn, autocommit=True, application_name=application_name, connect_timeout=10)
+        connection = psycopg.connect(dsn, autocommit=True, application_name=application_name, **_options(dsn))
     except psycopg.Error as error:
         problem = store_error(dsn, error, "cannot connect") if again else failure(dsn, error, "cannot connect")
     else:
         try:
             connection.execute(f"SET search_path TO {schema}")  # a checked identifier, see check_schema_name
+            for name, value in (settings or {}).items():
+                connection.execute(f"SET {name} = {value}")  # the SDK's own names and numbers
         except psycopg.Error as error:
             connection.close()
             problem = failure(dsn, error, f"cannot use schema {schema}")
         else:
             return connection  # type: ignore[no-any-return]
     raise problem
+
+
+# A server that vanishes without closing the connection (a host powered off, a network cut) must
+# not leave a replica or a worker waiting on a dead socket for the kernel's two hours: TCP
+# keepalives find it in about 25 s, and an unacknowledged write gives up after 30 s. A DSN that
+# sets one of these itself keeps its own value.
+_CONNECTION_OPTIONS: dict[str, int] = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 30_000,
+}
+
+
+def _options(dsn: str) -> dict[str, int]:
+    given = psycopg_module().conninfo.conninfo_to_dict(dsn)
+    return {name: value for name, value in _CONNECTION_OPTIONS.items() if name not in given}

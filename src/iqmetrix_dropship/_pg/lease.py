@@ -131,11 +131,15 @@ class Lease:
         if self._closed:
             raise CheckpointError.of(redact_dsn(self._dsn), "the store is closed")
         if self._connection is None or self._connection.closed:
-            connection = connect(self._dsn, schema=self._schema, application_name="iqmetrix-dropship lease", again=True)
             # Never wait on the row for long: a renewal or a take that finds it locked gives up
             # after a third of a lease (and a take then ends a stale holder, see _END_STALE_HOLDER).
-            connection.execute(f"SET lock_timeout = {max(100, int(self.seconds * 1000 / 3))}")
-            self._connection = connection
+            self._connection = connect(
+                self._dsn,
+                schema=self._schema,
+                application_name="iqmetrix-dropship lease",
+                again=True,
+                settings={"lock_timeout": max(100, int(self.seconds * 1000 / 3))},
+            )
         return self._connection
 
     def lead(self) -> bool:

@@ -216,6 +216,7 @@ class PostgresBackend:
         self._lock = threading.Lock()
         self._connection: Any = None
         self._opened = False
+        self._closed = False
         with self._lock:
             connection = self._connect()
             from .._pg.schema import migrate as migrate_schema  # noqa: PLC0415
@@ -241,19 +242,24 @@ class PostgresBackend:
         return failure(self._dsn, error, doing)
 
     def _connect(self) -> Any:
+        if self._closed:
+            raise CheckpointError.of(self.where, "the store is closed")
         if self._connection is None or self._connection.closed:
             from .._pg.connect import connect  # noqa: PLC0415
 
             # The first connection's failure is the DSN's (CheckpointError); once open, a server
-            # that does not answer is waited out (StoreUnavailableError).
+            # that does not answer is waited out (StoreUnavailableError). A leader paused
+            # mid-write (SIGSTOP, a VM freeze) must not hold the lease row for ever: its session
+            # ends once idle in a transaction for a lease, and the write is undone (paused in the
+            # middle of a pipeline, it is a standby that ends it: see _pg/lease.py).
             self._connection = connect(
-                self._dsn, schema=self.schema, application_name="iqmetrix-dropship ledger", again=self._opened
+                self._dsn,
+                schema=self.schema,
+                application_name="iqmetrix-dropship ledger",
+                again=self._opened,
+                settings={"idle_in_transaction_session_timeout": max(1000, int(self.lease.seconds * 1000))},
             )
             self._opened = True
-            # A leader paused mid-write (SIGSTOP, a VM freeze) must not hold the lease row for ever:
-            # its session ends once idle in a transaction for a lease, and the write is undone.
-            timeout_ms = max(1000, int(self.lease.seconds * 1000))
-            self._connection.execute(f"SET idle_in_transaction_session_timeout = {timeout_ms}")
         return self._connection
 
     @contextmanager
@@ -308,6 +314,8 @@ class PostgresBackend:
         and writes the outbox on another."""
         from .._pg.connect import connect  # noqa: PLC0415
 
+        if self._closed:
+            raise CheckpointError.of(self.where, "the store is closed")
         return connect(self._dsn, schema=self.schema, application_name="iqmetrix-dropship worker", again=True)
 
     def _drop(self) -> None:
@@ -318,6 +326,7 @@ class PostgresBackend:
                 self._connection = None
 
     def close(self) -> None:
+        self._closed = True  # used after this, it refuses rather than connecting again
         self.lease.close()
         with self._lock:
             self._drop()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from .._exceptions import CheckpointError
 from ..models import ItemStatusUpdate, OrderStatusUpdate
 from ._models import LedgerEvent
 
@@ -27,8 +28,20 @@ class Intent:
     created_at: datetime
 
     def update(self) -> OrderStatusUpdate | ItemStatusUpdate:
-        model = OrderStatusUpdate if self.kind == "order" else ItemStatusUpdate
-        return model.model_validate(self.body)
+        """The update as it was sent. ``CheckpointError`` (naming the outbox row, not the body)
+        when the row no longer holds one (edited by hand): it is then left for an operator."""
+        try:
+            if self.kind == "order":
+                return OrderStatusUpdate.model_validate(self.body)
+            if self.kind == "items":
+                return ItemStatusUpdate.model_validate(self.body)
+            raise ValueError(self.kind)
+        except ValueError:  # pydantic's ValidationError is a ValueError
+            raise CheckpointError.of(
+                "dropship_outbox",
+                f"row {self.id} (order {self.order_id}) does not hold an update of this SDK; "
+                "it was not sent: correct or delete it",
+            ) from None
 
 
 class Outbox(Protocol):
