@@ -214,3 +214,10 @@ def _until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "the condition never held"
         time.sleep(0.01)
+
+
+@pytest.mark.parametrize("seconds", [0, 0.01, -1, float("nan"), float("inf"), 10**6, "30", True])
+@pytest.mark.parametrize("kind", [PostgresCheckpoint, OrderLedger])
+def test_a_lease_that_would_end_at_once_or_never_is_refused_before_connecting(kind: type, seconds: Any) -> None:
+    with pytest.raises(ValueError, match=r"lease seconds must be a number from 0\.1"):
+        kind("postgresql://nobody@127.0.0.1:1/none", lease_seconds=seconds)

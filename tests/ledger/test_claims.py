@@ -204,3 +204,13 @@ def test_the_async_claim_sends_and_records(emulator: Emulator, ledger: OrderLedg
 def test_claims_need_the_postgresql_ledger(tmp_path: Path) -> None:
     with OrderLedger(tmp_path / "orders.db") as ledger, pytest.raises(CheckpointError, match="PostgreSQL"):
         ledger.claim(OrderStatus.PENDING_SUPPLIER)
+
+
+@pytest.mark.parametrize("timeout", [0, 0.01, -1, float("nan"), float("inf"), 10**9, "600", True])
+def test_a_claim_timeout_that_would_end_it_at_once_or_never_is_refused(ledger: OrderLedger, timeout: Any) -> None:
+    with pytest.raises(ValueError, match=r"timeout must be seconds from 0\.1"):
+        ledger.claim(OrderStatus.PENDING_SUPPLIER, timeout=timeout)
+    with pytest.raises(ValueError, match=r"timeout must be seconds from 0\.1"):
+        ledger.unfinished(timeout=timeout)
+    with ledger.claim(OrderStatus.PENDING_SUPPLIER, limit=1, timeout=0.5) as orders:
+        assert len(orders) == 1

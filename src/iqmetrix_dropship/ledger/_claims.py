@@ -42,6 +42,7 @@ __all__ = ["ClaimOpener", "ClaimSession"]
 
 DEFAULT_CLAIM_TIMEOUT = 600.0
 """A claim held idle this long (a hung worker) is ended by the server, and its orders released."""
+MAX_CLAIM_TIMEOUT = 86_400.0  # a day: a claim idle that long is a hung worker
 
 
 _SELECT_BY_STATUS = """
@@ -90,6 +91,10 @@ class ClaimSession:
             raise CheckpointError.of(
                 backend.where, "claims need the PostgreSQL ledger (several workers on one database)"
             )
+        number = isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
+        if not number or not 0.1 <= timeout <= MAX_CLAIM_TIMEOUT:
+            # Below 0.1 s a claim ends before its first PUT; 0 would be "never" to the server.
+            raise ValueError(f"timeout must be seconds from 0.1 to {MAX_CLAIM_TIMEOUT:g}, got {timeout!r}"[:200])
         self._record_in = record
         self._read = read
         self._backend: Any = backend
