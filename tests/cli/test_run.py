@@ -11,6 +11,7 @@ import re
 import signal
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -46,19 +47,34 @@ def test_one_replica_leads_the_other_stands_by_and_takes_over_on_sigterm(cli: Cl
 
 
 def test_workers_ship_the_orders_they_claim(cli: Cli, pg_store: PgStore) -> None:
-    args = _run(pg_store, "--workers", "2", "--handler", HANDLER, "--worker-interval", "0.1")
-    with dropship(args, env={**cli.env, "PYTHONPATH": str(ROOT)}, cwd=cli.cwd) as (process, _, log):
-        log.wait_for(lambda line: "worker-2 started: claims PendingSupplier orders" in line)
+    # As the production guide says: workers start once the follower has read the history (an
+    # order claimed before its later history is read would be shipped, then set back by it).
+    env = {**cli.env, "PYTHONPATH": str(ROOT)}
+    with dropship(_run(pg_store), env=env, cwd=cli.cwd) as (follower, _, _):
         with OrderLedger(pg_store.dsn, schema=pg_store.schema) as ledger:
-            _until_no_pending(ledger, log)
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(WAIT) == 0
+            _until(lambda: ledger.entry_ids() == cli.emulator.entry_ids())
+        workers = _run(pg_store, "--no-follower", "--workers", "2", "--handler", HANDLER, "--worker-interval", "0.1")
+        with dropship(workers, env=env, cwd=cli.cwd) as (process, _, log):
+            log.wait_for(lambda line: "worker-2 started: claims PendingSupplier orders" in line)
+            with OrderLedger(pg_store.dsn, schema=pg_store.schema) as ledger:
+                _until_no_pending(ledger, log)
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(WAIT) == 0
+        follower.send_signal(signal.SIGTERM)
+        assert follower.wait(WAIT) == 0
     shipped = set(_puts(cli))
     with OrderLedger(pg_store.dsn, schema=pg_store.schema) as ledger:
         statuses = {order_id: ledger.order(order_id) for order_id in shipped}
         assert shipped
         assert all(order is not None and order.status == "Shipped" for order in statuses.values())
         assert len(_puts(cli)) == len(shipped)  # each order sent once
+
+
+def _until(condition: Callable[[], bool], timeout: float = WAIT) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.05)
 
 
 @pytest.mark.parametrize(

@@ -16,10 +16,12 @@ from typing import Any
 import psycopg
 import pytest
 
-from iqmetrix_dropship import Cursor, LeaseLostError, OrderLedger, PostgresCheckpoint
+from iqmetrix_dropship import Cursor, LeaseLostError, OrderLedger, OrderStatus, PostgresCheckpoint
+from iqmetrix_dropship._pg.connect import LEDGER_APPLICATION
 from iqmetrix_dropship.emulator import Emulator
 
 from ..conftest import PgStore
+from ..support import client_for
 from .conftest import Connect
 
 Open = Callable[..., Any]
@@ -43,8 +45,8 @@ def replica(pg_store: PgStore) -> Iterator[Open]:
         store.close()
 
 
-def _db(pg_store: PgStore) -> psycopg.Connection[Any]:
-    connection = psycopg.connect(pg_store.dsn, autocommit=True)
+def _db(pg_store: PgStore, application_name: str = "test") -> psycopg.Connection[Any]:
+    connection = psycopg.connect(pg_store.dsn, autocommit=True, application_name=application_name)
     connection.execute(f"SET search_path TO {pg_store.schema}")
     return connection
 
@@ -106,9 +108,9 @@ def test_takers_behind_a_paused_write_do_not_both_lead_and_get_a_whole_lease(rep
     b, c = replica("b", lease_seconds=lease), replica("c", lease_seconds=lease)
     assert a.lead()
     a.close()  # steps down; the row stays, expired
-    paused = _db(pg_store)
+    paused = _db(pg_store, LEDGER_APPLICATION)  # a replica's ledger session, as the fence takes it
     paused.execute("BEGIN")
-    paused.execute("SELECT 1 FROM dropship_leases FOR SHARE")
+    paused.execute("SELECT 1 FROM dropship_leases FOR KEY SHARE")
     results: dict[str, bool] = {}
 
     def take(name: str, store: PostgresCheckpoint) -> None:
@@ -139,10 +141,10 @@ def test_a_leader_paused_mid_write_does_not_hold_up_the_take_over(replica: Open,
     a, b = replica("a", lease_seconds=60), replica("b", lease_seconds=1)
     assert a.lead()
     _expire(pg_store)  # a is paused past its lease...
-    writer = _db(pg_store)
+    writer = _db(pg_store, LEDGER_APPLICATION)
     with writer, contextlib.suppress(psycopg.Error), writer.pipeline():
         writer.execute("BEGIN")
-        writer.execute("SELECT 1 FROM dropship_leases FOR SHARE")  # ...in the middle of a write
+        writer.execute("SELECT 1 FROM dropship_leases FOR KEY SHARE")  # ...in the middle of a write
         while writer.pgconn.flush():  # sent, without a sync: the server waits for more
             pass
         with _db(pg_store) as watch:
@@ -160,6 +162,79 @@ def test_a_leader_paused_mid_write_does_not_hold_up_the_take_over(replica: Open,
     assert b.lease_token is not None
     with pytest.raises(LeaseLostError):
         a.save(Cursor("urn:uuid:late", "p"))
+
+
+def test_a_session_that_is_not_a_replicas_write_is_never_ended(replica: Open, pg_store: PgStore) -> None:
+    # An operator's psql holding the lease row (or anything but a ledger's write) is left alone:
+    # the standby waits, and takes over once it lets go.
+    a, b = replica("a", lease_seconds=60), replica("b", lease_seconds=0.3)
+    assert a.lead()
+    _expire(pg_store)
+    with _db(pg_store, "psql") as operator:
+        operator.execute("BEGIN")
+        operator.execute("SELECT 1 FROM dropship_leases FOR UPDATE")
+        assert b.lead() is False
+        assert not _ended(operator)
+        operator.execute("ROLLBACK")
+    assert b.lead() is True
+
+
+def test_a_leader_whose_write_waits_on_a_workers_order_keeps_its_lease(pg_store: PgStore) -> None:
+    # The worker's own update comes back through the feed while it still holds the order: the
+    # leader's write waits for the claim to end. Meanwhile it must go on renewing its lease, and
+    # the standby must neither take over nor end the leader's session.
+    lease = 0.6
+    emulator = Emulator(orders=2, seed=21, history_rate=0.0)
+    with (
+        OrderLedger(pg_store.dsn, schema=pg_store.schema, lease_seconds=lease, holder="a") as a,
+        OrderLedger(pg_store.dsn, schema=pg_store.schema, lease_seconds=lease, holder="b") as b,
+        OrderLedger(pg_store.dsn, schema=pg_store.schema) as worker,
+        client_for(emulator) as client,
+    ):
+        follower = client.follow(checkpoint=a)
+        for _ in follower.poll():
+            pass
+        failures: list[BaseException] = []
+
+        def poll() -> None:
+            try:
+                for _ in follower.poll():
+                    pass
+            except BaseException as error:
+                failures.append(error)
+
+        with worker.claim(OrderStatus.PENDING_SUPPLIER, limit=1) as orders:
+            orders.update_order_status(client, orders[0].order_id, OrderStatus.ORDERED)
+            leader = threading.Thread(target=poll)
+            leader.start()
+            with _db(pg_store) as watch:
+                _until(lambda: _waiting_on_a_lock(watch, LEDGER_APPLICATION))
+                began, deadline = _renewed_at(watch), time.monotonic() + 30
+                while (_renewed_at(watch) - began).total_seconds() < 2 * lease:  # two leases went by
+                    assert b.lead() is False
+                    assert leader.is_alive()
+                    assert time.monotonic() < deadline, "the leader stopped renewing its lease"
+        leader.join(timeout=30)
+        assert failures == []
+        assert a.lease_token == 1
+        assert b.lead() is False
+        got = a.order(orders[0].order_id)
+        assert got is not None
+        assert got.status is OrderStatus.ORDERED
+
+
+def _waiting_on_a_lock(watch: psycopg.Connection[Any], application: str) -> bool:
+    row = watch.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND wait_event_type = 'Lock'",
+        (application,),
+    ).fetchone()
+    return row is not None and row[0] > 0
+
+
+def _renewed_at(watch: psycopg.Connection[Any]) -> Any:
+    row = watch.execute("SELECT renewed_at FROM dropship_leases").fetchone()
+    assert row is not None
+    return row[0]
 
 
 def _ended(connection: psycopg.Connection[Any]) -> bool:

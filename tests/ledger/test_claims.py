@@ -18,6 +18,8 @@ from iqmetrix_dropship import (
     CheckpointError,
     InvalidRequestError,
     OrderStatus,
+    RateLimitError,
+    ServerError,
     StoreUnavailableError,
 )
 from iqmetrix_dropship.emulator import Emulator
@@ -214,3 +216,68 @@ def test_a_claim_timeout_that_would_end_it_at_once_or_never_is_refused(ledger: O
         ledger.unfinished(timeout=timeout)
     with ledger.claim(OrderStatus.PENDING_SUPPLIER, limit=1, timeout=0.5) as orders:
         assert len(orders) == 1
+
+
+def _left_by_a_dead_worker(pg_store: PgStore, order_ids: list[str]) -> None:
+    with psycopg.connect(pg_store.dsn, autocommit=True) as db:
+        db.execute(f"SET search_path TO {pg_store.schema}")
+        for order_id in order_ids:
+            db.execute(
+                "INSERT INTO dropship_outbox (order_id, kind, body, worker, created_at) "
+                "VALUES (%s, 'order', %s, 'dead', clock_timestamp())",
+                (order_id, f'{{"Id": "{order_id}", "Status": "BackOrdered"}}'),
+            )
+
+
+def _outbox(pg_store: PgStore) -> list[str]:
+    with psycopg.connect(pg_store.dsn, autocommit=True) as db:
+        db.execute(f"SET search_path TO {pg_store.schema}")
+        return [row[0] for row in db.execute("SELECT order_id FROM dropship_outbox ORDER BY id")]
+
+
+def test_a_resend_that_meets_a_rate_limit_or_an_outage_keeps_the_update_for_the_next_resend(
+    emulator: Emulator, ledger: OrderLedger, pg_store: PgStore
+) -> None:
+    # 429, 5xx, 401/403: the credentials, the address or the moment, not the update; and the dead
+    # worker's PUT may have been applied. Dropping it would let another worker handle the order
+    # again, differently.
+    first, second = sorted(pending(ledger))[:2]
+    _left_by_a_dead_worker(pg_store, [first, second])
+    limited = Emulator(orders=12, seed=21, history_rate=0.0, rate_limit=1, rate_limit_scope="global")
+    with client_for(limited, max_retries=0) as client, ledger.unfinished() as left, pytest.raises(RateLimitError):
+        left.resend(client)  # the first goes through, the second meets the limit
+    assert _outbox(pg_store) == [second]
+    emulator.set_faults(unavailable=5, retry_after=0)
+    with client_for(emulator, max_retries=0) as client, ledger.unfinished() as left, pytest.raises(ServerError):
+        left.resend(client)
+    assert _outbox(pg_store) == [second]
+    emulator.reset_faults()
+    with client_for(emulator) as client, ledger.unfinished() as left:
+        assert left.resend(client) == 1
+    assert _outbox(pg_store) == []
+
+
+def test_a_resend_of_an_order_the_server_does_not_know_is_left_for_a_person_and_the_rest_go_on(
+    emulator: Emulator, ledger: OrderLedger, pg_store: PgStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    first, second = sorted(pending(ledger))[:2]
+    _left_by_a_dead_worker(pg_store, [first, second])
+    elsewhere = Emulator(orders=12, seed=99, history_rate=0.0)  # a wrong base URL: knows none of them
+    with client_for(elsewhere) as client, ledger.unfinished() as left:
+        assert left.resend(client) == 0  # no raise: the first's 404 did not stop the second's try
+        assert sorted(left.unfinished) == sorted([first, second])
+    assert caplog.text.count("was not resent: the server does not know it (404)") == 2
+    assert _outbox(pg_store) == [first, second]
+    with client_for(emulator) as client, ledger.unfinished() as left:  # the address put right
+        assert left.resend(client) == 2
+    assert _outbox(pg_store) == []
+
+
+def test_a_first_send_that_meets_a_rate_limit_stays_in_the_outbox(ledger: OrderLedger, pg_store: PgStore) -> None:
+    limited = Emulator(orders=12, seed=21, history_rate=0.0, rate_limit=1, rate_limit_scope="global")
+    with client_for(limited, max_retries=0) as client, ledger.claim(OrderStatus.PENDING_SUPPLIER, limit=2) as orders:
+        orders.update_order_status(client, orders[0].order_id, OrderStatus.ORDERED)
+        with pytest.raises(RateLimitError):
+            orders.update_order_status(client, orders[1].order_id, OrderStatus.ORDERED)
+        held = str(orders[1].order_id)
+    assert _outbox(pg_store) == [held]  # sent again, identically, by the next resend

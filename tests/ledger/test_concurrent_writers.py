@@ -167,24 +167,34 @@ def test_a_resend_the_server_now_refuses_is_dropped_and_logged_and_the_rest_go_o
         assert got.status is OrderStatus.BACK_ORDERED
 
 
-def test_an_outbox_row_edited_into_nonsense_is_named_and_not_sent(pg_store: PgStore) -> None:
-    emulator = Emulator(orders=1, seed=4, history_rate=0.0)
+@pytest.mark.parametrize("nonsense", ['{{"Id": "{order_id}", "Status": "Teleported"}}', "{{not json", "[1, 2]"])
+def test_an_outbox_row_edited_into_nonsense_is_named_and_not_sent_and_the_rest_go_on(
+    pg_store: PgStore, nonsense: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    emulator = Emulator(orders=2, seed=4, history_rate=0.0)
     with OrderLedger(pg_store.dsn, schema=pg_store.schema) as ledger, client_for(emulator) as client:
         for _ in client.follow(checkpoint=ledger).poll():
             pass
-        order_id = str(ledger.orders()[0].order_id)
-        with _db(pg_store) as db:  # someone "fixed" a dead worker's update by hand
+        spoilt, fine = (str(order.order_id) for order in ledger.orders())
+        with _db(pg_store) as db:  # someone "fixed" a dead worker's update by hand; another is fine
             row = db.execute(
                 "INSERT INTO dropship_outbox (order_id, kind, body, worker, created_at) "
                 "VALUES (%s, 'order', %s, 'dead', clock_timestamp()) RETURNING id",
-                (order_id, f'{{"Id": "{order_id}", "Status": "Teleported"}}'),
+                (spoilt, nonsense.format(order_id=spoilt)),
             ).fetchone()
+            db.execute(
+                "INSERT INTO dropship_outbox (order_id, kind, body, worker, created_at) "
+                "VALUES (%s, 'order', %s, 'dead', clock_timestamp())",
+                (fine, f'{{"Id": "{fine}", "Status": "BackOrdered"}}'),
+            )
         assert row is not None
         with ledger.unfinished(worker="next") as left:
-            with pytest.raises(CheckpointError, match=rf"dropship_outbox: row {row[0]} \(order {order_id}\)"):
-                left.resend(client)
-            with pytest.raises(CheckpointError, match="correct or delete it"):
+            assert left.resend(client) == 1
+            with pytest.raises(CheckpointError, match=rf"dropship_outbox: row {row[0]} \(order {spoilt}\)"):
                 _ = left.unfinished
-        assert [method for method, _, _ in emulator.request_log() if method == "PUT"] == []
-        with _db(pg_store) as db:
-            assert db.execute("SELECT count(*) FROM dropship_outbox").fetchone() == (1,)  # left for an operator
+        assert f"order {spoilt} was not resent: row {row[0]}" in caplog.text
+        puts = [path for method, path, _ in emulator.request_log() if method == "PUT"]
+        assert len(puts) == 1
+        assert fine in puts[0]
+        with _db(pg_store) as db:  # left for an operator
+            assert db.execute("SELECT order_id FROM dropship_outbox").fetchall() == [(spoilt,)]

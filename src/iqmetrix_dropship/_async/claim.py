@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, overload
 from uuid import UUID
 
 from .._concurrency import async_blocking
-from .._exceptions import APIError, InvalidRequestError
+from .._exceptions import APIError, CheckpointError, InvalidRequestError
 from .._protocol.updates import item_status_request, order_status_request
 from ..ledger._models import LedgerEvent, LedgerOrder
 from ..models import ItemStatusUpdate, ItemUpdate, OrderStatus, OrderStatusUpdate
@@ -33,6 +33,11 @@ __all__ = ["AsyncClaim"]
 logger = logging.getLogger("iqmetrix_dropship.claims")
 
 _PER_CALL = ("timeout", "max_retries")
+# The answers with which the server refuses an update for what it says: it was not applied, and
+# sending it again would be refused again. Any other failure (401, 403, 404, 429, 5xx, no answer)
+# may be the credentials, the address or the moment, and may follow an attempt that was applied:
+# the update stays in the outbox, to be sent again identically.
+_REFUSED = frozenset({400, 409, 413, 422})
 
 
 class AsyncClaim(Sequence[LedgerOrder]):
@@ -124,17 +129,34 @@ class AsyncClaim(Sequence[LedgerOrder]):
     async def resend(self, client: AsyncDropshipClient) -> int:
         """Send again, identically and in their order, the updates a dead worker left in the outbox
         for these orders, and record each; how many were recorded. (A PUT sets a status: the same
-        one twice is harmless.) One the server now refuses (``4xx``) was not applied: it is dropped
-        and logged (in ``dropship_resent`` and as a warning), and the rest go on. No answer or a
-        ``5xx`` raises, and leaves what is left for the next resend."""
+        one twice is harmless.)
+
+        - One the server now refuses for what it says (``400``, ``409``, ``413``, ``422``) was not
+          applied: it is dropped and logged (in ``dropship_resent`` and as a warning), and the
+          order's next one goes on.
+        - An order the server does not know (``404``), or an outbox row that no longer holds an
+          update (edited by hand), is logged as an error and left in the outbox, with the order's
+          later updates, for a person; the other orders go on (see ``unfinished``).
+        - Anything else (``401``, ``403``, ``429``, ``5xx``, no answer) raises, and leaves what is
+          left for the next resend."""
         sent = 0
         for order_id, intents in list(self._intents.items()):
             while intents:
                 intent = intents[0]
                 try:
                     echo = await self._send_again(client, intent)
+                except CheckpointError as error:
+                    logger.error("order %s was not resent: %s", order_id, error.reason)
+                    break
                 except APIError as error:
-                    if not 400 <= error.status_code < 500:
+                    if error.status_code == 404:
+                        logger.error(
+                            "order %s was not resent: the server does not know it (404); outbox row %d left",
+                            order_id,
+                            intent.id,
+                        )
+                        break
+                    if error.status_code not in _REFUSED:
                         raise
                     await async_blocking(self._drop_refused, intent, error.status_code)
                     logger.warning(
@@ -146,7 +168,8 @@ class AsyncClaim(Sequence[LedgerOrder]):
                     await async_blocking(self._session.record, echo, intent.id, intent)
                     sent += 1
                 intents.pop(0)
-            del self._intents[order_id]
+            if not intents:
+                del self._intents[order_id]
         return sent
 
     # -- inside ------------------------------------------------------------------------------
@@ -177,7 +200,7 @@ class AsyncClaim(Sequence[LedgerOrder]):
         self._session.drop_intent(intent.id, refused=intent, status=status)
 
     async def _refused(self, intent: int, error: APIError) -> None:
-        # The server answered: a 4xx refused the update, which was not applied. A 5xx or no answer
-        # may have applied it: the outbox keeps it, to be sent again identically.
-        if 400 <= error.status_code < 500:
+        # Refused for what it says: not applied, and it never will be. Anything else (see
+        # _REFUSED) may have applied it, or may pass later: the outbox keeps it.
+        if error.status_code in _REFUSED:
             await async_blocking(self._session.drop_intent, intent)

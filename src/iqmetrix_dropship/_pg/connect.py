@@ -171,6 +171,11 @@ def connect(
     raise problem
 
 
+LEDGER_APPLICATION = "iqmetrix-dropship ledger"
+"""The ``application_name`` of the sessions that write a ledger or a checkpoint (the only ones a
+replica taking over a lease may end, see ``_pg/lease.py``)."""
+
+
 # A server that vanishes without closing the connection (a host powered off, a network cut) must
 # not leave a replica or a worker waiting on a dead socket for the kernel's two hours: TCP
 # keepalives find it in about 25 s, and an unacknowledged write gives up after 30 s. A DSN that

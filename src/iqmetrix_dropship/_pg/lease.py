@@ -9,11 +9,15 @@ a replica is trusted: every time is PostgreSQL's):
   connection of its own, well before it lapses; a renewal that finds the lease gone (expired, or
   taken) ends the term.
 - **Fence**: every write of the leader checks, in its own transaction, that the lease still has
-  this holder and token and has not expired, and holds the lease row (``FOR SHARE``) until it
-  commits: a replica taking over waits for a write in flight, and a leader that was paused past
-  its lease (SIGSTOP, a long GC, a VM freeze) and wakes up writes nothing (``LeaseLostError``).
-  A paused leader cannot hold the row for long: its session is killed once it has been idle in a
-  transaction for a lease (``idle_in_transaction_session_timeout``).
+  this holder and token and has not expired, and holds the lease row (``FOR KEY SHARE``) until it
+  commits: a replica taking over (which locks the row ``FOR UPDATE``) waits for a write in flight,
+  and a leader that was paused past its lease (SIGSTOP, a long GC, a VM freeze) and wakes up
+  writes nothing (``LeaseLostError``). The renewal, a plain ``UPDATE`` of the expiry, does not
+  conflict with that lock: a leader whose write waits (on an order a worker holds) still renews.
+  A paused leader cannot hold the row for long: its session is ended once it has been idle in a
+  transaction for a lease (``idle_in_transaction_session_timeout``), or, paused in the middle of
+  a pipelined write (which the server sees as busy, not idle), by the replica taking over, once
+  the lease has run out (``_END_BLOCKERS``).
 - **Step down**: ``release`` ends the term at once, so that a standby takes over without waiting
   for the lease to expire (a clean stop, SIGTERM).
 
@@ -28,13 +32,14 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, NoReturn
 
 from .._exceptions import CheckpointError, DropshipError, LeaseLostError
-from .connect import connect, psycopg_module, redact_dsn, store_error
+from .connect import LEDGER_APPLICATION, connect, psycopg_module, redact_dsn, store_error
 
 __all__ = ["DEFAULT_LEASE_SECONDS", "MAX_LEASE_SECONDS", "Lease", "default_holder"]
 
@@ -42,16 +47,24 @@ logger = logging.getLogger("iqmetrix_dropship.follow")
 
 DEFAULT_LEASE_SECONDS = 15.0
 
-# The expiry is computed when the row is written, not when the statement began: a taker that
-# waited for the row (behind a paused leader's write) must not write an expiry already past, which
-# would let the next waiter take the lease too.
-_TAKE = """
-INSERT INTO dropship_leases AS lease (name, holder, token, expires_at, acquired_at, renewed_at)
+# Taking the lease: a look without a lock (a standby never waits on a live leader), then, if it
+# has run out, the row locked FOR UPDATE (which waits for the old leader's fenced writes in flight)
+# and looked at again. The expiry is computed when the row is written, not when the statement
+# began: a taker that waited for the row must not write an expiry already past, which would let
+# the next waiter take the lease too.
+_RAN_OUT = "SELECT expires_at <= clock_timestamp() FROM dropship_leases WHERE name = %s"
+_LOCK = "SELECT expires_at <= clock_timestamp() FROM dropship_leases WHERE name = %s FOR UPDATE"
+_FIRST = """
+INSERT INTO dropship_leases (name, holder, token, expires_at, acquired_at, renewed_at)
 VALUES (%(name)s, %(holder)s, 1, clock_timestamp() + %(ttl)s, clock_timestamp(), clock_timestamp())
-ON CONFLICT (name) DO UPDATE
-    SET holder = EXCLUDED.holder, token = lease.token + 1, expires_at = clock_timestamp() + %(ttl)s,
-        acquired_at = clock_timestamp(), renewed_at = clock_timestamp()
-    WHERE lease.expires_at <= clock_timestamp()
+ON CONFLICT (name) DO NOTHING
+RETURNING token
+"""
+_TAKE = """
+UPDATE dropship_leases
+SET holder = %(holder)s, token = token + 1, expires_at = clock_timestamp() + %(ttl)s,
+    acquired_at = clock_timestamp(), renewed_at = clock_timestamp()
+WHERE name = %(name)s
 RETURNING token
 """
 _RENEW = """
@@ -62,7 +75,7 @@ RETURNING token
 _FENCE = """
 SELECT 1 FROM dropship_leases
 WHERE name = %s AND holder = %s AND token = %s AND expires_at > clock_timestamp()
-FOR SHARE
+FOR KEY SHARE
 """
 _RELEASE = """
 UPDATE dropship_leases SET expires_at = clock_timestamp()
@@ -72,14 +85,23 @@ _HOLDER = "SELECT holder, token, expires_at - clock_timestamp() FROM dropship_le
 # A lease that ran out while its holder sat paused in the middle of a write (SIGSTOP, a frozen VM)
 # holds the row locked for as long as the pause lasts: the server sees a session waiting for its
 # client, not idle, so no timeout of its own ends it. A taker that found the row locked past
-# ``lock_timeout`` ends the session(s) holding it, once the lease has run out (checked in the same
-# statement): that holder could not commit a fenced write anyway.
-_END_STALE_HOLDER = """
-SELECT pg_terminate_backend(locks.pid)
-FROM dropship_leases AS lease
-JOIN pg_locks AS locks ON locks.locktype = 'transactionid' AND locks.granted AND locks.transactionid = lease.xmax
-WHERE lease.name = %s AND lease.expires_at <= clock_timestamp() AND locks.pid <> pg_backend_pid()
+# ``lock_timeout`` sends a probe to wait for the row, asks the server which sessions block the
+# probe (``pg_blocking_pids``: exact, where the row's ``xmax`` may name a multixact), and ends
+# those that are a ledger's or a checkpoint's sessions, once the lease has run out (checked in the
+# same statement). Such a session holds the row only in a fenced write of the lease's old term,
+# which could not be kept: ending it rolls the write back, and the new leader delivers its entry
+# again. Any other blocker (an operator's session, another taker) is left alone.
+_END_BLOCKERS = """
+SELECT CASE
+    WHEN activity.application_name = %(writer)s
+     AND EXISTS (SELECT 1 FROM dropship_leases WHERE name = %(name)s AND expires_at <= clock_timestamp())
+    THEN pg_terminate_backend(blocker.pid)
+    ELSE false
+END
+FROM unnest(pg_blocking_pids(%(probe)s)) AS blocker(pid)
+LEFT JOIN pg_stat_activity AS activity ON activity.pid = blocker.pid
 """
+_PROBE = b"SELECT 1 FROM dropship_leases WHERE name = $1 FOR UPDATE"
 MAX_LEASE_SECONDS = 86_400.0
 _TERM = "INSERT INTO dropship_lease_terms (name, token, holder, began_at) VALUES (%s, %s, %s, clock_timestamp())"
 
@@ -131,16 +153,19 @@ class Lease:
         if self._closed:
             raise CheckpointError.of(redact_dsn(self._dsn), "the store is closed")
         if self._connection is None or self._connection.closed:
-            # Never wait on the row for long: a renewal or a take that finds it locked gives up
-            # after a third of a lease (and a take then ends a stale holder, see _END_STALE_HOLDER).
-            self._connection = connect(
-                self._dsn,
-                schema=self._schema,
-                application_name="iqmetrix-dropship lease",
-                again=True,
-                settings={"lock_timeout": max(100, int(self.seconds * 1000 / 3))},
-            )
+            self._connection = self._connect()
         return self._connection
+
+    def _connect(self) -> Any:
+        # Never wait on the row for long: a renewal or a take that finds it locked gives up
+        # after a third of a lease (and a take then ends a stale holder, see _END_BLOCKERS).
+        return connect(
+            self._dsn,
+            schema=self._schema,
+            application_name="iqmetrix-dropship lease",
+            again=True,
+            settings={"lock_timeout": max(100, int(self.seconds * 1000 / 3))},
+        )
 
     def lead(self) -> bool:
         """Acquire the lease, or renew it if this replica holds it: whether this replica leads now."""
@@ -153,12 +178,11 @@ class Lease:
                         self._start_heartbeat()  # should it have died (the database restarted)
                         return True
                     self._lost("its lease was taken over or expired")
-                row = self._take(psycopg)
-                if row is None:
+                token = self._take(psycopg)
+                if token is None:
                     self._standby()
                     return False
-                self._token = int(row[0])
-                self._db().execute(_TERM, (self.name, self._token, self.holder))
+                self._token = token
             except psycopg.errors.LockNotAvailable:
                 return False  # the row stayed locked past lock_timeout: try again at the next poll
             except psycopg.Error as error:
@@ -169,19 +193,68 @@ class Lease:
         self._start_heartbeat()
         return True
 
-    def _take(self, psycopg: Any) -> Any:
+    def _take(self, psycopg: Any) -> int | None:
+        """The token of a new term if this replica took the lease, else ``None`` (another leads)."""
+        db = self._db()
+        row = db.execute(_RAN_OUT, (self.name,)).fetchone()
+        if row is None:  # the first replica ever, or one of several racing to be
+            with db.transaction():
+                first = db.execute(_FIRST, self._params()).fetchone()
+                return None if first is None else self._term(db, first[0])
+        if not row[0]:
+            return None
         try:
-            return self._db().execute(_TAKE, self._params()).fetchone()
+            return self._take_over(db)
         except psycopg.errors.LockNotAvailable:
-            ended = self._db().execute(_END_STALE_HOLDER, (self.name,)).fetchall()
-            if not any(row[0] for row in ended):
+            if not self._end_blockers(psycopg):
                 raise
             logger.warning(
                 "%s ended the session of a holder of %s paused in the middle of a write past its lease",
                 self.holder,
                 self.name,
             )
-            return self._db().execute(_TAKE, self._params()).fetchone()
+            return self._take_over(db)
+
+    def _take_over(self, db: Any) -> int | None:
+        with db.transaction():
+            row = db.execute(_LOCK, (self.name,)).fetchone()
+            if row is None or not row[0]:
+                return None  # renewed, or taken by another, while this one waited
+            return self._term(db, db.execute(_TAKE, self._params()).fetchone()[0])
+
+    def _term(self, db: Any, token: Any) -> int:
+        db.execute(_TERM, (self.name, int(token), self.holder))
+        return int(token)
+
+    def _end_blockers(self, psycopg: Any) -> bool:
+        """Whether a stale holder's session blocking the row was ended (see ``_END_BLOCKERS``)."""
+        probe = self._connect()
+        try:
+            probe.pgconn.send_query_params(_PROBE, [self.name.encode()])
+            while probe.pgconn.flush():  # psycopg's connections do not block: send it all now
+                pass
+            deadline = time.monotonic() + self.seconds / 3  # the probe's own lock_timeout
+            while time.monotonic() < deadline:
+                ended = (
+                    self._db()
+                    .execute(
+                        _END_BLOCKERS,
+                        {"writer": LEDGER_APPLICATION, "name": self.name, "probe": probe.info.backend_pid},
+                    )
+                    .fetchall()
+                )
+                if ended:
+                    return any(row[0] for row in ended)
+                probe.pgconn.consume_input()
+                if not probe.pgconn.is_busy():
+                    return False  # the row came free: the next try takes it
+                time.sleep(0.005)  # the probe is on its way to waiting for the row
+            return False
+        except psycopg.errors.InsufficientPrivilege:
+            logger.warning("%s may not end the sessions holding %s (another role): waiting", self.holder, self.name)
+            return False
+        finally:
+            probe.close()
 
     def fence(self, connection: Any) -> tuple[int, Callable[[], None]]:
         """Inside a write transaction on ``connection``: the term's token, and ``confirm``, to call

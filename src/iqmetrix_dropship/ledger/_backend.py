@@ -245,7 +245,7 @@ class PostgresBackend:
         if self._closed:
             raise CheckpointError.of(self.where, "the store is closed")
         if self._connection is None or self._connection.closed:
-            from .._pg.connect import connect  # noqa: PLC0415
+            from .._pg.connect import LEDGER_APPLICATION, connect  # noqa: PLC0415
 
             # The first connection's failure is the DSN's (CheckpointError); once open, a server
             # that does not answer is waited out (StoreUnavailableError). A leader paused
@@ -255,7 +255,7 @@ class PostgresBackend:
             self._connection = connect(
                 self._dsn,
                 schema=self.schema,
-                application_name="iqmetrix-dropship ledger",
+                application_name=LEDGER_APPLICATION,
                 again=self._opened,
                 settings={"idle_in_transaction_session_timeout": max(1000, int(self.lease.seconds * 1000))},
             )

@@ -185,13 +185,23 @@ class ClaimSession:
 
     def _intents(self, order_id: str) -> list[Intent]:
         rows = self._claim.execute(_INTENTS, (order_id,)).fetchall()
-        return [Intent(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5]) for row in rows]
+        return [Intent(row[0], row[1], row[2], _body(row[3]), row[4], row[5]) for row in rows]
 
     def _resent_row(self, intent: Intent) -> tuple[object, ...]:
         return (intent.order_id, intent.kind, json.dumps(intent.body), intent.worker, intent.created_at, self.worker)
 
     def _errors(self, doing: str) -> Any:
         return _Errors(self._backend, doing)
+
+
+def _body(text: str) -> dict[str, Any]:
+    """An outbox row's body; ``{}`` for one that is not a JSON object (edited by hand), which
+    ``Intent.update`` then refuses, naming the row."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 class _Errors:

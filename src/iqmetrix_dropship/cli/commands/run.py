@@ -87,6 +87,8 @@ class _Worker:
             logger.warning("%s: %s; trying again in %g s", self.name, error, self.interval)
         except DropshipError as error:
             logger.error("%s: %s; trying again in %g s", self.name, error, self.interval)
+        except Exception:  # a bug must not end the worker's thread silently: logged, and again
+            logger.exception("%s: unexpected failure; trying again in %g s", self.name, self.interval)
         return None
 
     def _resend_unfinished(self) -> None:
