@@ -87,6 +87,26 @@ def test_an_at_sign_in_a_password_must_be_encoded_and_is_not_repeated(netloc: st
     assert SECRET not in _everything_said(caught.value)
 
 
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        f"postgresql://app:x#{SECRET}@127.0.0.1:{{port}}/shop",  # libpq reads it whole; a URL ends at '#'
+        f"postgresql://app:x?{SECRET}@127.0.0.1:{{port}}/shop",
+        f"postgresql://app:x/{SECRET}@127.0.0.1:{{port}}/shop",
+        f"postgresql://app@127.0.0.1:{{port}}/shop?password=x#{SECRET}",
+    ],
+)
+@pytest.mark.parametrize("kind", [OrderLedger, PostgresCheckpoint])
+def test_a_password_a_url_parser_would_cut_short_is_refused_and_never_shown(dsn: str, kind: Any) -> None:
+    from iqmetrix_dropship._pg.connect import redact_dsn  # noqa: PLC0415 - what every message names a DSN by
+
+    dsn = dsn.format(port=_closed_port())
+    with pytest.raises(ConfigurationError, match="must be percent-encoded") as caught:
+        kind(dsn)
+    assert SECRET not in _everything_said(caught.value)
+    assert SECRET not in redact_dsn(dsn)
+
+
 def test_a_database_that_does_not_exist_is_named(postgres: PostgresServer) -> None:
     with pytest.raises(CheckpointError, match='database "no_such_shop" does not exist'):
         OrderLedger(postgres.dsn_for("no_such_shop"))
@@ -230,3 +250,22 @@ def test_connections_find_a_vanished_server_by_tcp_keepalives_unless_the_dsn_say
     assert given["tcp_user_timeout"] == "30000"
     with connect(f"{pg_store.dsn}?keepalives_idle=99", schema="public") as connection:
         assert connection.info.get_parameters()["keepalives_idle"] == "99"
+
+
+def test_a_service_file_and_pgconnect_timeout_are_followed_as_they_are(
+    postgres: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from iqmetrix_dropship._pg.connect import connect  # noqa: PLC0415 - what every store connects with
+
+    services = tmp_path / "pg_service.conf"
+    services.write_text(
+        f"[shop]\nhost=127.0.0.1\nport={postgres.port}\nuser=dropship\ndbname=postgres\nkeepalives_idle=77\n"
+    )
+    monkeypatch.setenv("PGSERVICEFILE", str(services))
+    monkeypatch.setenv("PGCONNECT_TIMEOUT", "60")
+    with connect("postgresql://?service=shop", schema="public") as connection:
+        assert connection.info.get_parameters()["keepalives_idle"] == "77"
+    with connect(postgres.dsn, schema="public") as connection:
+        given = connection.info.get_parameters()
+    assert given["connect_timeout"] == "60"
+    assert given["keepalives_idle"] == "10"

@@ -6,9 +6,11 @@ and reprs use ``redact_dsn``, and a driver's message is redacted of the password
 
 from __future__ import annotations
 
+import os
 import re
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from .._exceptions import CheckpointError, ConfigurationError, StoreUnavailableError
 
@@ -63,7 +65,46 @@ def check_dsn(dsn: str) -> str:
             "the DSN has more than one '@' before its host: write an '@' in the user or the password "
             "as %40 (postgresql://user:pa%40ss@host/db)"
         )
+    if _libpq_secrets(dsn) is None:
+        raise ConfigurationError("the DSN is not a valid postgresql:// URL")
+    if _misread(dsn, parts) or not _read_alike(dsn, parts):
+        # libpq reads the password whole where a URL parser stops (at '#', '?', '/'): we could
+        # not find it to hide it.
+        raise ConfigurationError(
+            "the DSN's password holds a character that must be percent-encoded: '#' as %23, '?' as %3F, "
+            "'/' as %2F, '@' as %40 (postgresql://user:pa%23ss@host/db)"
+        )
     return dsn
+
+
+def _url_secrets(parts: SplitResult) -> list[str]:
+    found = [unquote(parts.password)] if parts.password else []
+    return found + [value for key, value in parse_qsl(parts.query) if key.lower() in _SECRET_PARAMS and value]
+
+
+def _misread(dsn: str, parts: SplitResult) -> bool:
+    """A URL whose user part a parser cannot find for certain: an ``@`` after the host (a ``/`` in
+    the password ends the host early), several, or a ``#`` (which ends a URL, but not for libpq)."""
+    return parts.netloc.count("@") > 1 or "@" in parts.path or "#" in dsn
+
+
+def _read_alike(dsn: str, parts: SplitResult) -> bool:
+    """Whether the passwords libpq reads are those a URL parser finds (and can hide)."""
+    try:
+        read = _libpq_secrets(dsn)
+    except ConfigurationError:  # no psycopg: nothing reads it
+        return True
+    return read is not None and read <= set(_url_secrets(parts))
+
+
+def _libpq_secrets(dsn: str) -> set[str] | None:
+    """The passwords as libpq reads them from ``dsn`` (``None``: libpq cannot read it)."""
+    psycopg = psycopg_module()
+    try:
+        given = psycopg.conninfo.conninfo_to_dict(dsn)
+    except psycopg.Error:
+        return None
+    return {str(given[key]) for key in _SECRET_PARAMS if given.get(key)}
 
 
 def redact_dsn(dsn: str) -> str:
@@ -73,7 +114,7 @@ def redact_dsn(dsn: str) -> str:
         query = parse_qsl(parts.query, keep_blank_values=True)
     except ValueError:
         return "postgresql://***"
-    if parts.netloc.count("@") > 1:
+    if _misread(dsn, parts) or not _read_alike(dsn, parts):
         return "postgresql://***"
     netloc = parts.netloc
     if parts.password is not None:
@@ -91,10 +132,12 @@ def _secrets(dsn: str) -> list[str]:
     try:
         parts = urlsplit(dsn)
         if parts.password:
-            found += [parts.password, unquote(parts.password)]
-        found += [value for key, value in parse_qsl(parts.query) if key.lower() in _SECRET_PARAMS and value]
+            found.append(parts.password)
+        found += _url_secrets(parts)
     except ValueError:
         pass
+    with suppress(ConfigurationError):
+        found += _libpq_secrets(dsn) or ()
     return sorted({secret for secret in found if secret}, key=len, reverse=True)
 
 
@@ -179,7 +222,7 @@ replica taking over a lease may end, see ``_pg/lease.py``)."""
 # A server that vanishes without closing the connection (a host powered off, a network cut) must
 # not leave a replica or a worker waiting on a dead socket for the kernel's two hours: TCP
 # keepalives find it in about 25 s, and an unacknowledged write gives up after 30 s. A DSN that
-# sets one of these itself keeps its own value.
+# sets one of these itself keeps its own value (as does PGCONNECT_TIMEOUT, and a service file).
 _CONNECTION_OPTIONS: dict[str, int] = {
     "connect_timeout": 10,
     "keepalives": 1,
@@ -192,4 +235,8 @@ _CONNECTION_OPTIONS: dict[str, int] = {
 
 def _options(dsn: str) -> dict[str, int]:
     given = psycopg_module().conninfo.conninfo_to_dict(dsn)
+    if "service" in given or os.environ.get("PGSERVICE"):
+        return {}  # a service file says how to connect: it is followed as it is
+    if os.environ.get("PGCONNECT_TIMEOUT"):
+        given["connect_timeout"] = os.environ["PGCONNECT_TIMEOUT"]
     return {name: value for name, value in _CONNECTION_OPTIONS.items() if name not in given}
