@@ -134,11 +134,16 @@ def test_takers_behind_a_paused_write_do_not_both_lead_and_get_a_whole_lease(rep
     assert left[0].total_seconds() > lease / 2  # a whole lease, from when it was taken
 
 
-def test_a_leader_paused_mid_write_does_not_hold_up_the_take_over(replica: Open, pg_store: PgStore) -> None:
+@pytest.mark.parametrize("standbys", [1, 3])
+def test_a_leader_paused_mid_write_does_not_hold_up_the_take_over(
+    replica: Open, pg_store: PgStore, standbys: int
+) -> None:
     # Paused between two statements of a pipelined write, the leader's session is not "idle in
-    # transaction" but "active", waiting for its client: no server timeout ends it. The standby
-    # does, once the lease has run out, and takes over.
-    a, b = replica("a", lease_seconds=60), replica("b", lease_seconds=1)
+    # transaction" but "active", waiting for its client: no server timeout ends it. A standby
+    # does, once the lease has run out, and takes over; with several, queued behind each other
+    # for the row, one of them still finds the session that holds it.
+    a = replica("a", lease_seconds=60)
+    others = [replica(f"b{n}", lease_seconds=1) for n in range(standbys)]
     assert a.lead()
     _expire(pg_store)  # a is paused past its lease...
     writer = _db(pg_store, LEDGER_APPLICATION)
@@ -156,12 +161,54 @@ def test_a_leader_paused_mid_write_does_not_hold_up_the_take_over(replica: Open,
                     == ("active",)
                 )
             )
-        deadline = time.monotonic() + 30
-        while not b.lead():
-            assert time.monotonic() < deadline, "the standby never took over"
-    assert b.lease_token is not None
+        leaders = _race_to_lead(others)
+    assert len(leaders) == 1
     with pytest.raises(LeaseLostError):
         a.save(Cursor("urn:uuid:late", "p"))
+
+
+def _race_to_lead(standbys: list[Any], timeout: float = 30.0) -> list[Any]:
+    """Each standby tries, as at every poll, on a thread of its own, until one leads."""
+    leaders: list[Any] = []
+    done = threading.Event()
+
+    def try_to_lead(store: Any) -> None:
+        deadline = time.monotonic() + timeout
+        while not done.is_set() and time.monotonic() < deadline:
+            if store.lead():
+                leaders.append(store)
+                done.set()
+
+    threads = [threading.Thread(target=try_to_lead, args=(store,)) for store in standbys]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout + 10)
+    return leaders
+
+
+def test_a_replica_paused_inside_its_own_take_does_not_hold_up_the_others(replica: Open, pg_store: PgStore) -> None:
+    a, b = replica("a", lease_seconds=0.6), replica("b", lease_seconds=0.6)
+    assert a.lead()
+    a.close()
+    taking = b._backend.lease._db()  # b's lease session, as it is in the middle of a take
+    taking.execute("BEGIN")
+    taking.execute("SELECT 1 FROM dropship_leases FOR UPDATE")
+    c = replica("c", lease_seconds=0.6)
+    assert _race_to_lead([c]) == [c]  # b's session ended after a third of a lease idle
+
+
+def test_a_lease_row_deleted_by_hand_starts_the_next_term_not_the_first(replica: Open, pg_store: PgStore) -> None:
+    a, b = replica("a"), replica("b")
+    assert a.lead()
+    a.close()
+    with _db(pg_store) as db:
+        db.execute("DELETE FROM dropship_leases")
+    assert b.lead() is True
+    assert b.lease_token == 2
+    with _db(pg_store) as db:
+        terms = db.execute("SELECT token, holder FROM dropship_lease_terms ORDER BY token").fetchall()
+    assert terms == [(1, "a"), (2, "b")]
 
 
 def test_a_session_that_is_not_a_replicas_write_is_never_ended(replica: Open, pg_store: PgStore) -> None:

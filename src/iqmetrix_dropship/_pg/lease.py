@@ -28,6 +28,7 @@ stands by): within two lease periods.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -52,20 +53,22 @@ DEFAULT_LEASE_SECONDS = 15.0
 # and looked at again. The expiry is computed when the row is written, not when the statement
 # began: a taker that waited for the row must not write an expiry already past, which would let
 # the next waiter take the lease too.
-_RAN_OUT = "SELECT expires_at <= clock_timestamp() FROM dropship_leases WHERE name = %s"
-_LOCK = "SELECT expires_at <= clock_timestamp() FROM dropship_leases WHERE name = %s FOR UPDATE"
+_RAN_OUT = "SELECT expires_at <= clock_timestamp(), token FROM dropship_leases WHERE name = %s"
+_LOCK = "SELECT expires_at <= clock_timestamp(), token FROM dropship_leases WHERE name = %s FOR UPDATE"
+# The first term follows the last one logged (a lease row deleted by hand does not start over).
 _FIRST = """
 INSERT INTO dropship_leases (name, holder, token, expires_at, acquired_at, renewed_at)
-VALUES (%(name)s, %(holder)s, 1, clock_timestamp() + %(ttl)s, clock_timestamp(), clock_timestamp())
+SELECT %(name)s, %(holder)s, coalesce(max(token), 0) + 1, clock_timestamp() + %(ttl)s, clock_timestamp(),
+       clock_timestamp()
+FROM dropship_lease_terms WHERE name = %(name)s
 ON CONFLICT (name) DO NOTHING
 RETURNING token
 """
 _TAKE = """
 UPDATE dropship_leases
-SET holder = %(holder)s, token = token + 1, expires_at = clock_timestamp() + %(ttl)s,
+SET holder = %(holder)s, token = %(token)s, expires_at = clock_timestamp() + %(ttl)s,
     acquired_at = clock_timestamp(), renewed_at = clock_timestamp()
 WHERE name = %(name)s
-RETURNING token
 """
 _RENEW = """
 UPDATE dropship_leases SET expires_at = clock_timestamp() + %(ttl)s, renewed_at = clock_timestamp()
@@ -86,20 +89,31 @@ _HOLDER = "SELECT holder, token, expires_at - clock_timestamp() FROM dropship_le
 # holds the row locked for as long as the pause lasts: the server sees a session waiting for its
 # client, not idle, so no timeout of its own ends it. A taker that found the row locked past
 # ``lock_timeout`` sends a probe to wait for the row, asks the server which sessions block the
-# probe (``pg_blocking_pids``: exact, where the row's ``xmax`` may name a multixact), and ends
-# those that are a ledger's or a checkpoint's sessions, once the lease has run out (checked in the
-# same statement). Such a session holds the row only in a fenced write of the lease's old term,
-# which could not be kept: ending it rolls the write back, and the new leader delivers its entry
-# again. Any other blocker (an operator's session, another taker) is left alone.
+# probe, directly or through others queued before it (``pg_blocking_pids``, followed: exact, where
+# the row's ``xmax`` may name a multixact), and ends those that are a ledger's or a checkpoint's
+# sessions, if the lease is still the same term and has run out (checked in the same statement).
+# Such a session holds the row only in a fenced write of the lease's old term, which cannot be
+# kept: ending it rolls the write back, and the new leader delivers its entry again. Any other
+# blocker (an operator's session, another taker) is left alone.
 _END_BLOCKERS = """
+WITH RECURSIVE blockers (pid, depth) AS (
+    SELECT blocker, 1 FROM unnest(pg_blocking_pids(%(probe)s)) AS blocker
+    UNION
+    SELECT blocker, blockers.depth + 1
+    FROM blockers CROSS JOIN LATERAL unnest(pg_blocking_pids(blockers.pid)) AS blocker
+    WHERE blockers.depth < 8
+)
 SELECT CASE
     WHEN activity.application_name = %(writer)s
-     AND EXISTS (SELECT 1 FROM dropship_leases WHERE name = %(name)s AND expires_at <= clock_timestamp())
-    THEN pg_terminate_backend(blocker.pid)
+     AND EXISTS (
+        SELECT 1 FROM dropship_leases
+        WHERE name = %(name)s AND token = %(token)s AND expires_at <= clock_timestamp()
+     )
+    THEN pg_terminate_backend(blockers.pid)
     ELSE false
 END
-FROM unnest(pg_blocking_pids(%(probe)s)) AS blocker(pid)
-LEFT JOIN pg_stat_activity AS activity ON activity.pid = blocker.pid
+FROM (SELECT DISTINCT pid FROM blockers) AS blockers
+LEFT JOIN pg_stat_activity AS activity ON activity.pid = blockers.pid
 """
 _PROBE = b"SELECT 1 FROM dropship_leases WHERE name = $1 FOR UPDATE"
 MAX_LEASE_SECONDS = 86_400.0
@@ -164,8 +178,13 @@ class Lease:
             schema=self._schema,
             application_name="iqmetrix-dropship lease",
             again=True,
-            settings={"lock_timeout": max(100, int(self.seconds * 1000 / 3))},
+            # A replica paused inside its own take must not hold the row either.
+            settings={"lock_timeout": self._third_ms, "idle_in_transaction_session_timeout": self._third_ms},
         )
+
+    @property
+    def _third_ms(self) -> int:
+        return max(100, int(self.seconds * 1000 / 3))
 
     def lead(self) -> bool:
         """Acquire the lease, or renew it if this replica holds it: whether this replica leads now."""
@@ -201,12 +220,13 @@ class Lease:
             with db.transaction():
                 first = db.execute(_FIRST, self._params()).fetchone()
                 return None if first is None else self._term(db, first[0])
-        if not row[0]:
+        ran_out, token = row
+        if not ran_out:
             return None
         try:
             return self._take_over(db)
         except psycopg.errors.LockNotAvailable:
-            if not self._end_blockers(psycopg):
+            if not self._end_blockers(psycopg, token):
                 raise
             logger.warning(
                 "%s ended the session of a holder of %s paused in the middle of a write past its lease",
@@ -220,13 +240,16 @@ class Lease:
             row = db.execute(_LOCK, (self.name,)).fetchone()
             if row is None or not row[0]:
                 return None  # renewed, or taken by another, while this one waited
-            return self._term(db, db.execute(_TAKE, self._params()).fetchone()[0])
+            token = int(row[1]) + 1
+            self._term(db, token)
+            db.execute(_TAKE, self._params(token))  # last: the expiry counts from the very end
+            return token
 
     def _term(self, db: Any, token: Any) -> int:
         db.execute(_TERM, (self.name, int(token), self.holder))
         return int(token)
 
-    def _end_blockers(self, psycopg: Any) -> bool:
+    def _end_blockers(self, psycopg: Any, token: int) -> bool:
         """Whether a stale holder's session blocking the row was ended (see ``_END_BLOCKERS``)."""
         probe = self._connect()
         try:
@@ -239,7 +262,12 @@ class Lease:
                     self._db()
                     .execute(
                         _END_BLOCKERS,
-                        {"writer": LEDGER_APPLICATION, "name": self.name, "probe": probe.info.backend_pid},
+                        {
+                            "writer": LEDGER_APPLICATION,
+                            "name": self.name,
+                            "token": token,
+                            "probe": probe.info.backend_pid,
+                        },
                     )
                     .fetchall()
                 )
@@ -254,6 +282,8 @@ class Lease:
             logger.warning("%s may not end the sessions holding %s (another role): waiting", self.holder, self.name)
             return False
         finally:
+            with contextlib.suppress(psycopg.Error):
+                probe.cancel_safe(timeout=1.0)  # out of the row's queue, before the real take
             probe.close()
 
     def fence(self, connection: Any) -> tuple[int, Callable[[], None]]:
