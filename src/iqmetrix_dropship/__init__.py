@@ -29,17 +29,21 @@ from ._exceptions import (
     LeaseLostError,
     LedgerSchemaError,
     NotFoundError,
+    PushError,
     RateLimitError,
     ServerError,
     StoreUnavailableError,
     TokenError,
+    UnexpectedResponseError,
 )
 from ._version import __version__
 
 if TYPE_CHECKING:
     from ._async.client import AsyncDropshipClient
+    from ._protocol.catalog import FailedChunk, PushResult, ServiceStatus
     from ._protocol.config import Environment
     from ._protocol.retry import RetryPolicy
+    from ._protocol.updates import ShipmentEcho
     from ._sync.client import DropshipClient
     from .feed import parse_feed
     from .follow import (
@@ -66,9 +70,14 @@ if TYPE_CHECKING:
         OrderStatus,
         OrderStatusUpdate,
         OrderStatusUpdated,
+        Product,
+        ProductAvailability,
+        ProductCost,
+        ProductFeed,
         Seller,
         ShippingAddress,
         ShippingCustomer,
+        SupplierSku,
         UnknownEvent,
     )
 
@@ -105,6 +114,15 @@ _LAZY = {
     "ShippingAddress": ".models",
     "ShippingCustomer": ".models",
     "UnknownEvent": ".models",
+    "Product": ".models",
+    "ProductAvailability": ".models",
+    "ProductCost": ".models",
+    "ProductFeed": ".models",
+    "SupplierSku": ".models",
+    "FailedChunk": "._protocol.catalog",
+    "PushResult": "._protocol.catalog",
+    "ServiceStatus": "._protocol.catalog",
+    "ShipmentEcho": "._protocol.updates",
 }
 
 
@@ -137,6 +155,7 @@ __all__ = [
     "DropshipClient",
     "DropshipError",
     "Environment",
+    "FailedChunk",
     "FeedEntry",
     "FeedEvent",
     "FeedFollower",
@@ -159,15 +178,25 @@ __all__ = [
     "OrderStatusUpdate",
     "OrderStatusUpdated",
     "PostgresCheckpoint",
+    "Product",
+    "ProductAvailability",
+    "ProductCost",
+    "ProductFeed",
+    "PushError",
+    "PushResult",
     "RateLimitError",
     "RetryPolicy",
     "SQLiteCheckpoint",
     "Seller",
     "ServerError",
+    "ServiceStatus",
+    "ShipmentEcho",
     "ShippingAddress",
     "ShippingCustomer",
     "StoreUnavailableError",
+    "SupplierSku",
     "TokenError",
+    "UnexpectedResponseError",
     "UnknownEvent",
     "__version__",
     "parse_feed",

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Generic, TypeVar
 
 from pydantic import SecretStr
+from tenacity import retry_if_exception
 
 from ._exceptions import ConfigurationError
 from ._protocol.config import (
@@ -24,7 +25,7 @@ from ._protocol.config import (
 from ._protocol.deadline import Deadline, total_seconds
 from ._protocol.http import Request, Response
 from ._protocol.responses import error_for
-from ._protocol.retry import RetryPolicy, stop_at_deadline, tenacity_options
+from ._protocol.retry import RetryPolicy, replay_safe, stop_at_deadline, tenacity_options
 from ._protocol.tokens import Credentials, TokenCache, check_credential
 from .feed import DEFAULT_MAX_FEED_BYTES
 
@@ -53,6 +54,8 @@ class ClientBase(Generic[HttpClientT]):
         http_client: HttpClientT | None = None,
         retry_policy: RetryPolicy | None = None,
         max_feed_bytes: int = DEFAULT_MAX_FEED_BYTES,
+        availability_url: str | None = None,
+        product_library_url: str | None = None,
     ) -> None:
         self._config = ClientConfig.build(
             supplier_id=supplier_id,
@@ -63,6 +66,8 @@ class ClientBase(Generic[HttpClientT]):
             max_retries=max_retries,
             retry_policy=retry_policy,
             max_feed_bytes=max_feed_bytes,
+            availability_url=availability_url,
+            product_library_url=product_library_url,
         )
         self._retry_options_by_count: dict[int, dict[str, Any]] = {}
         self._tokens = TokenCache(self._config, *_auth(client_id, client_secret, username, password, access_token))
@@ -77,7 +82,8 @@ class ClientBase(Generic[HttpClientT]):
 
         ``IQMETRIX_SUPPLIER_ID``, ``IQMETRIX_CLIENT_ID``, ``IQMETRIX_CLIENT_SECRET``,
         ``IQMETRIX_USERNAME``, ``IQMETRIX_PASSWORD`` (or ``IQMETRIX_ACCESS_TOKEN``),
-        ``IQMETRIX_ENVIRONMENT``, ``IQMETRIX_BASE_URL``, ``IQMETRIX_ACCOUNTS_URL``.
+        ``IQMETRIX_ENVIRONMENT``, ``IQMETRIX_BASE_URL``, ``IQMETRIX_ACCOUNTS_URL``,
+        ``IQMETRIX_AVAILABILITY_URL``, ``IQMETRIX_PRODUCT_LIBRARY_URL``.
         """
         settings: dict[str, Any] = dict(settings_from_env(environ))
         settings.update(overrides)
@@ -120,10 +126,14 @@ class ClientBase(Generic[HttpClientT]):
         """The end of a call's time budget (``_protocol/deadline.py``)."""
         return Deadline.after(total_seconds(self._timeout(timeout)))
 
-    def _retrying(self, max_retries: int | None, deadline: Deadline) -> dict[str, Any]:
-        """tenacity's options for one call: the client's policy, stopped by the call's deadline."""
+    def _retrying(self, max_retries: int | None, deadline: Deadline, request: Request | None = None) -> dict[str, Any]:
+        """tenacity's options for one call: the client's policy, stopped by the call's deadline; a
+        request that is not idempotent is retried only when replaying it is safe."""
         options = self._retry_options(max_retries)
-        return {**options, "stop": options["stop"] | stop_at_deadline(deadline, self._config.retry_policy)}
+        options = {**options, "stop": options["stop"] | stop_at_deadline(deadline, self._config.retry_policy)}
+        if request is not None and not request.idempotent:
+            options["retry"] = options["retry"] & retry_if_exception(replay_safe)
+        return options
 
     def _check(self, request: Request, response: Response) -> Response:
         if not response.ok:

@@ -14,6 +14,8 @@ The tree (all importable from ``iqmetrix_dropship``)::
     │   ├── NotFoundError         404
     │   ├── RateLimitError        429
     │   └── ServerError           5xx
+    ├── UnexpectedResponseError                    a 2xx answer whose body is not what the API documents
+    ├── PushError                                  some chunks of an availability or cost push failed
     ├── FeedParseError                             a feed page that is not well-formed Atom, or hostile
     ├── CursorLostError                            the follower's cursor names an entry the feed lost
     ├── CheckpointError                            a checkpoint or ledger store that cannot be used as one
@@ -48,10 +50,12 @@ __all__ = [
     "LeaseLostError",
     "LedgerSchemaError",
     "NotFoundError",
+    "PushError",
     "RateLimitError",
     "ServerError",
     "StoreUnavailableError",
     "TokenError",
+    "UnexpectedResponseError",
 ]
 
 
@@ -107,12 +111,17 @@ class TokenError(DropshipError):
 
 
 class APIConnectionError(_RetriedError):
-    """The request never got an answer (DNS, refused connection, reset, TLS, ...)."""
+    """The request never got an answer (DNS, refused connection, reset, TLS, ...).
 
-    def __init__(self, message: str, *, method: str = "", url: str = "") -> None:
+    ``request_sent`` is ``False`` when the connection was never made (the server cannot have
+    acted on the request), ``True`` when it may have been.
+    """
+
+    def __init__(self, message: str, *, method: str = "", url: str = "", request_sent: bool = True) -> None:
         super().__init__(message)
         self.method = method
         self.url = url
+        self.request_sent = request_sent
 
 
 class APITimeoutError(APIConnectionError):
@@ -171,6 +180,29 @@ class RateLimitError(APIError):
 
 class ServerError(APIError):
     """5xx: the server failed, and kept failing through the retries."""
+
+
+class UnexpectedResponseError(DropshipError):
+    """A 2xx answer to a read whose body is not what the API documents (not JSON, the wrong shape,
+    cut at the size limit). Nothing is guessed from it."""
+
+    def __init__(self, message: str, *, status_code: int, method: str = "", url: str = "") -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.method = method
+        self.url = url
+
+
+class PushError(DropshipError):
+    """Some chunks of an availability or cost push were not accepted (``PushResult.raise_for_failures``).
+
+    ``result`` says what was accepted and what failed, with each failed chunk's error: push the
+    failed products again, nothing else.
+    """
+
+    def __init__(self, message: str, *, result: Any) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 class FeedParseError(DropshipError):

@@ -135,7 +135,10 @@ def connection_error(request: Request, error: httpx.HTTPError, deadline: Deadlin
             return deadline.error(request.method, request.url)
         return APITimeoutError(f"{request.method} {request.url} timed out", method=request.method, url=request.url)
     return APIConnectionError(
-        f"{request.method} {request.url} failed: {type(error).__name__}", method=request.method, url=request.url
+        f"{request.method} {request.url} failed: {type(error).__name__}",
+        method=request.method,
+        url=request.url,
+        request_sent=not isinstance(error, httpx.ConnectError),
     )
 
 

@@ -225,7 +225,13 @@ def test_both_back_ends_have_the_same_ledger_tables_and_columns(pg_store: PgStor
             ]
             for table in sqlite_columns
         }
-    assert set(sqlite_columns) == {"dropship_orders", "dropship_items", "dropship_events", "dropship_cursor"}
+    assert set(sqlite_columns) == {
+        "dropship_orders",
+        "dropship_items",
+        "dropship_events",
+        "dropship_cursor",
+        "dropship_availability",
+    }
     pg_columns["dropship_events"].remove("lease_token")  # PostgreSQL only: the term that wrote it
     assert pg_columns == sqlite_columns
 

@@ -24,14 +24,14 @@ def tables(db: sqlite3.Connection) -> set[str]:
 def test_a_fresh_file_gets_the_current_version(tmp_path: Path) -> None:
     path = tmp_path / "orders.db"
     with OrderLedger(path) as ledger:
-        assert ledger.schema_version == CURRENT_VERSION == 1
+        assert ledger.schema_version == CURRENT_VERSION == 2
 
     db = sqlite3.connect(path)
     try:
         assert db.execute("PRAGMA user_version").fetchone()[0] == CURRENT_VERSION
         assert tables(db) >= TABLES
         log = db.execute("SELECT version, description FROM dropship_ledger_migrations").fetchall()
-        assert log == [(1, MIGRATIONS[0].description)]
+        assert log == [(step.version, step.description) for step in MIGRATIONS]
     finally:
         db.close()
 
@@ -57,7 +57,7 @@ def test_reopening_migrates_nothing(tmp_path: Path) -> None:
 
     db = sqlite3.connect(path)
     try:
-        assert db.execute("SELECT COUNT(*) FROM dropship_ledger_migrations").fetchone()[0] == 1
+        assert db.execute("SELECT COUNT(*) FROM dropship_ledger_migrations").fetchone()[0] == len(MIGRATIONS)
     finally:
         db.close()
 
@@ -74,11 +74,28 @@ def test_a_later_step_upgrades_an_existing_ledger_and_keeps_its_data(tmp_path: P
 
     db = connect(path)
     try:
-        assert migrate(db, [*MIGRATIONS, Migration(2, "order notes", add_notes)]) == 2
-        assert schema_version(db) == 2
+        next_version = CURRENT_VERSION + 1
+        assert migrate(db, [*MIGRATIONS, Migration(next_version, "order notes", add_notes)]) == next_version
+        assert schema_version(db) == next_version
         assert db.execute("SELECT notes, status FROM dropship_orders").fetchall() == [("migrated", "PendingSupplier")]
     finally:
         db.close()
+
+
+def test_a_version_1_ledger_is_upgraded_with_its_orders_kept(tmp_path: Path) -> None:
+    path = tmp_path / "orders.db"
+    entry = created()
+    db = connect(path)
+    try:
+        migrate(db, MIGRATIONS[:1])  # a ledger written by the first release
+        assert schema_version(db) == 1
+    finally:
+        db.close()
+    with OrderLedger(path) as ledger:
+        ledger.advance(cursor(entry), entry)
+        assert ledger.schema_version == CURRENT_VERSION
+        assert ledger.pushed_availability() == {}
+        assert len(ledger.orders()) == 1
 
 
 def test_a_failing_step_leaves_the_file_at_its_old_version(tmp_path: Path) -> None:
@@ -92,8 +109,8 @@ def test_a_failing_step_leaves_the_file_at_its_old_version(tmp_path: Path) -> No
     db = connect(path)
     try:
         with pytest.raises(RuntimeError, match="boom"):
-            migrate(db, [*MIGRATIONS, Migration(2, "broken", broken)])
-        assert schema_version(db) == 1
+            migrate(db, [*MIGRATIONS, Migration(CURRENT_VERSION + 1, "broken", broken)])
+        assert schema_version(db) == CURRENT_VERSION
         assert "half_done" not in tables(db)
         assert not db.in_transaction
     finally:
@@ -107,7 +124,8 @@ def test_a_file_newer_than_the_code_is_refused(tmp_path: Path) -> None:
     db.execute(f"PRAGMA user_version = {CURRENT_VERSION + 1}")
     db.close()
 
-    with pytest.raises(LedgerSchemaError, match=r"version 2, newer than this SDK .* knows \(up to 1\)"):
+    newer = rf"version {CURRENT_VERSION + 1}, newer than this SDK .* knows \(up to {CURRENT_VERSION}\)"
+    with pytest.raises(LedgerSchemaError, match=newer):
         OrderLedger(path)
 
     db = sqlite3.connect(path)

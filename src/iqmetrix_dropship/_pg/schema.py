@@ -25,6 +25,7 @@ dropship_outbox       an update a worker is about to send, written before the PU
                       ledger's record of it: one still there after a crash is sent again, identically
 dropship_resent       every update sent again that way: what accounts for a PUT sent twice (``outcome``:
                       recorded, or the status with which the server refused it)
+dropship_availability the availability iQmetrix last accepted, per SKU (version 2)
 ====================  ==============================================================================
 """
 
@@ -167,7 +168,21 @@ _V1 = (
     """,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "orders, items, events, cursors, leases and the outbox", _V1),)
+_V2 = (
+    """
+    CREATE TABLE dropship_availability (
+        sku          TEXT PRIMARY KEY,
+        is_available INTEGER NOT NULL,
+        quantity     INTEGER NOT NULL,
+        pushed_at    TEXT NOT NULL
+    )
+    """,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "orders, items, events, cursors, leases and the outbox", _V1),
+    Migration(2, "the availability last pushed, per SKU", _V2),
+)
 CURRENT_VERSION = MIGRATIONS[-1].version
 
 _LOG = """

@@ -36,6 +36,16 @@ class Environment(str, Enum):
     def accounts_url(self) -> str:
         return _HOSTS[self][1]
 
+    @property
+    def availability_url(self) -> str:
+        """The host of the ``SupplierSkus`` read (the availability POST goes to ``base_url``)."""
+        return _HOSTS[self][2]
+
+    @property
+    def product_library_url(self) -> str:
+        """The host of the product feed."""
+        return _HOSTS[self][3]
+
     @classmethod
     def parse(cls, value: Environment | str) -> Environment:
         if isinstance(value, cls):
@@ -50,16 +60,23 @@ class Environment(str, Enum):
             raise ConfigurationError(f"unknown environment {preview(value)}; use 'sandbox' or 'production'") from None
 
 
+# supplier-apis.md, "Hosts": each service has its own host, and their names changed over the
+# years (demo, then rc), so each is configurable on its own.
 _HOSTS = {
     Environment.SANDBOX: (
         "https://dropshipdemo.iqmetrix.net/v1",
         "https://accountsdemo.iqmetrix.net/v1",
+        "https://availabilitydemo.iqmetrix.net/v1",
+        "https://productlibrarydemo.iqmetrix.net/v1",
     ),
     Environment.PRODUCTION: (
         "https://dropship.iqmetrix.net/v1",
         "https://accounts.iqmetrix.net/v1",
+        "https://availability.iqmetrix.net/v1",
+        "https://productlibrary.iqmetrix.net/v1",
     ),
 }
+_IQMETRIX_DOMAIN = ".iqmetrix.net"
 
 
 @dataclass(frozen=True)
@@ -75,6 +92,10 @@ class ClientConfig:
     retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
     max_feed_bytes: int = DEFAULT_MAX_FEED_BYTES
     """A feed body larger than this (after decompression) is refused unread."""
+    availability_url: str = ""
+    """The ``SupplierSkus`` host; ``base_url`` serves the availability and cost POSTs."""
+    product_library_url: str = ""
+    """The product feed's host."""
 
     @classmethod
     def build(
@@ -88,6 +109,8 @@ class ClientConfig:
         max_retries: int = DEFAULT_MAX_RETRIES,
         retry_policy: RetryPolicy | None = None,
         max_feed_bytes: int = DEFAULT_MAX_FEED_BYTES,
+        availability_url: str | None = None,
+        product_library_url: str | None = None,
     ) -> ClientConfig:
         env = Environment.parse(environment)
         supplier = str(supplier_id).strip() if isinstance(supplier_id, (int, str)) else ""
@@ -96,10 +119,15 @@ class ClientConfig:
             raise ConfigurationError(f"supplier_id must be a positive integer, got {preview(supplier_id)}")
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ConfigurationError(f"max_retries must be an integer >= 0, got {preview(max_retries)}")
+        base = _clean_base(base_url or env.base_url, "base_url")
         return cls(
             supplier_id=int(supplier),
-            base_url=_clean_base(base_url or env.base_url, "base_url"),
+            base_url=base,
             accounts_url=_clean_base(accounts_url or env.accounts_url, "accounts_url"),
+            availability_url=_clean_base(availability_url or _beside(base, env.availability_url), "availability_url"),
+            product_library_url=_clean_base(
+                product_library_url or _beside(base, env.product_library_url), "product_library_url"
+            ),
             timeout=check_timeout(timeout),
             max_retries=max_retries,
             retry_policy=retry_policy or RetryPolicy(),
@@ -114,6 +142,14 @@ class ClientConfig:
     @property
     def token_url(self) -> str:
         return f"{self.accounts_url}/oauth2/token"
+
+
+def _beside(base_url: str, default: str) -> str:
+    """Another service's host when none is given: the environment's, while ``base_url`` is an
+    iQmetrix host; else ``base_url`` itself (a local emulator or a proxy serves every path, and the
+    token is then never sent to a real iQmetrix host the caller did not name)."""
+    host = urlsplit(base_url).hostname or ""
+    return default if host.endswith(_IQMETRIX_DOMAIN) else base_url
 
 
 def _clean_base(url: str, name: str) -> str:
@@ -157,6 +193,8 @@ _ENV_KEYS = {
     "IQMETRIX_ENVIRONMENT": "environment",
     "IQMETRIX_BASE_URL": "base_url",
     "IQMETRIX_ACCOUNTS_URL": "accounts_url",
+    "IQMETRIX_AVAILABILITY_URL": "availability_url",
+    "IQMETRIX_PRODUCT_LIBRARY_URL": "product_library_url",
 }
 
 

@@ -42,6 +42,9 @@ class Request:
     authenticated: bool = True
     max_body_bytes: int = DEFAULT_MAX_JSON_BYTES
     """The body is read as a stream and refused past this many (decoded) bytes."""
+    idempotent: bool = True
+    """Whether sending it twice does what sending it once does. One that is not (adding a product)
+    is retried only when the server surely did not act on it (``retry.replay_safe``)."""
 
     def __repr__(self) -> str:
         # Never the form: it holds the password and client secret.

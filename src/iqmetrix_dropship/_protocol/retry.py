@@ -135,6 +135,15 @@ def decide_for(error: BaseException | None, retries_taken: int, policy: RetryPol
     return RetryDecision(False, 0.0, "not a transport or API error")
 
 
+def replay_safe(error: BaseException) -> bool:
+    """For a request that is not idempotent: retry only when the server surely did not act on it,
+    a 429 (the rate limiter refuses before the request is handled, traps.md 16) or a connection
+    that was never made. A 5xx or a lost answer may come after the work was done."""
+    if isinstance(error, APIError):
+        return error.status_code == 429
+    return isinstance(error, APIConnectionError) and not error.request_sent
+
+
 def tenacity_options(max_retries: int, policy: RetryPolicy, log: logging.Logger = logger) -> dict[str, Any]:
     """Keyword arguments for ``tenacity.Retrying`` / ``AsyncRetrying`` that apply this policy.
 

@@ -45,6 +45,7 @@ __all__ = [
     "sku",
     "status",
     "text",
+    "tracking_numbers",
     "untracked",
 ]
 
@@ -122,6 +123,29 @@ def quantity(value: Any, *, echo: bool = False) -> int | None:
     if value < 1 and not echo:
         raise ValueError(f"Quantity must be at least 1, got {value}")
     return value
+
+
+def tracking_numbers(value: Any) -> str:
+    """The guide: several tracking numbers of one shipment go in ``TrackingInfo`` separated by
+    commas, so a number that itself holds a comma cannot be sent (it would read as two)."""
+    given = [value] if isinstance(value, (str, int)) else value
+    if isinstance(given, (bytes, dict)) or not hasattr(given, "__iter__"):
+        raise ValueError(f"tracking_numbers must be a tracking number or a list of them, got {preview(value)}")
+    numbers: list[str] = []
+    for number in given:
+        checked = shipping_text(number, "tracking number")
+        if checked is None:
+            raise ValueError(f"a tracking number is blank: {preview(number)}")
+        if "," in checked:
+            raise ValueError(
+                f"tracking number {preview(checked)} holds a comma, which separates numbers: "
+                "pass each number on its own"
+            )
+        if checked not in numbers:
+            numbers.append(checked)
+    if not numbers:
+        raise ValueError("at least one tracking number is required")
+    return ",".join(numbers)
 
 
 def untracked(tracking_info: str | int | None, shipping_provider: str | None) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from uuid import UUID
 
 from pydantic import ValidationError
@@ -25,7 +25,15 @@ from .config import ClientConfig
 from .http import Request, Response
 from .responses import read_json, warn_unreadable_echo
 
-__all__ = ["item_status_request", "order_status_request", "read_item_echo", "read_order_echo"]
+__all__ = [
+    "ShipmentEcho",
+    "checked",
+    "item_status_request",
+    "order_status_request",
+    "read_item_echo",
+    "read_order_echo",
+    "shipped_items",
+]
 
 T = TypeVar("T")
 # Content-Type is set by the transport from the body (JSON here, a form for the token).
@@ -39,7 +47,7 @@ def _build(model: type[Any], **fields: Any) -> Any:
         raise InvalidRequestError(f"invalid {model.__name__}: {validation_message(error)}") from None
 
 
-def _checked(check: Callable[[], T], where: str = "") -> T:
+def checked(check: Callable[[], T], where: str = "") -> T:
     """A rule's verdict: its value, or its ValueError as an ``InvalidRequestError``."""
     try:
         return check()
@@ -63,17 +71,17 @@ def order_status_request(
     require_tracking: bool = True,
 ) -> tuple[Request, OrderStatusUpdate]:
     """``PUT .../Orders({id})/OrderStatusUpdate``. The body ``Id`` is the URL's order id (traps.md 8)."""
-    oid = _checked(partial(rules.order_id, order_id))
-    checked = _checked(partial(rules.status, OrderStatus, status))
+    oid = checked(partial(rules.order_id, order_id))
+    wanted = checked(partial(rules.status, OrderStatus, status))
     # traps.md 14: the guide requires tracking and carrier for Shipped so the customer is told.
-    if checked is OrderStatus.SHIPPED and require_tracking and rules.untracked(tracking_info, shipping_provider):
+    if wanted is OrderStatus.SHIPPED and require_tracking and rules.untracked(tracking_info, shipping_provider):
         raise InvalidRequestError(
             "a Shipped order needs tracking_info and shipping_provider (pass require_tracking=False to send it without)"
         )
     update: OrderStatusUpdate = _build(
         OrderStatusUpdate,
         id=oid,
-        status=checked,
+        status=wanted,
         tracking_info=tracking_info,
         shipping_provider=shipping_provider,
         message=message,
@@ -97,7 +105,7 @@ def item_status_request(
     require_tracking: bool = True,
 ) -> tuple[Request, ItemStatusUpdate]:
     """``PUT .../Orders({id})/ItemStatusUpdate`` (traps.md 3: not ``/OrderStatusUpdate``)."""
-    oid = _checked(partial(rules.order_id, order_id))
+    oid = checked(partial(rules.order_id, order_id))
     if isinstance(items, (str, bytes, Mapping)):
         raise InvalidRequestError("items must be a list of ItemUpdate")
     built: list[ItemUpdate] = []
@@ -105,7 +113,7 @@ def item_status_request(
         item = _build(ItemUpdate, **given) if isinstance(given, Mapping) else given
         if not isinstance(item, ItemUpdate):
             raise InvalidRequestError(f"items[{n}] must be an ItemUpdate, got {type(item).__name__}")
-        _checked(partial(rules.status, ItemStatus, item.status), f"items[{n}]: ")
+        checked(partial(rules.status, ItemStatus, item.status), f"items[{n}]: ")
         shipped = item.status is ItemStatus.SHIPPED
         if shipped and require_tracking and rules.untracked(item.tracking_info, item.shipping_provider):
             raise InvalidRequestError(
@@ -124,6 +132,39 @@ def item_status_request(
         json=update.to_json_body(),
     )
     return request, update
+
+
+class ShipmentEcho(NamedTuple):
+    """One parcel of a split shipment, as the server echoed it: the items, then the order."""
+
+    items: ItemStatusUpdate
+    order: OrderStatusUpdate
+
+
+def shipped_items(
+    items: Iterable[str] | Mapping[str, int], tracking: str, shipping_provider: str, message: str | None
+) -> list[ItemUpdate]:
+    """The item updates of one parcel: each SKU (or SKU to quantity) ``Shipped`` with its tracking."""
+    if isinstance(items, (str, bytes)):
+        raise InvalidRequestError("items must be a list of SKUs, or a mapping of SKU to quantity")
+    quantities: Mapping[Any, Any] = items if isinstance(items, Mapping) else dict.fromkeys(items)
+    if rules.untracked(tracking, shipping_provider):
+        raise InvalidRequestError("a shipped parcel needs tracking_numbers and a shipping_provider")
+    updates = [
+        _build(
+            ItemUpdate,
+            sku=sku,
+            status=ItemStatus.SHIPPED,
+            quantity=quantity,
+            tracking_info=tracking,
+            shipping_provider=shipping_provider,
+            message=message,
+        )
+        for sku, quantity in quantities.items()
+    ]
+    if not updates:
+        raise InvalidRequestError("a shipped parcel needs at least one item")
+    return updates
 
 
 def _read_echo(request: Request, response: Response, sent: Any) -> Any:

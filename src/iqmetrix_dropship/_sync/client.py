@@ -7,23 +7,68 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
+from functools import partial
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from tenacity import Retrying
 
 from .._base import ClientBase
 from .._concurrency import Condition, shield, sleep
+from .._exceptions import APIConnectionError, APIError, DropshipError, TokenError, UnexpectedResponseError
+from .._protocol import rules
+from .._protocol.catalog import (
+    DEFAULT_CHUNK_SIZE,
+    FailedChunk,
+    PushResult,
+    ServiceStatus,
+    availability_requests,
+    check_chunk_size,
+    checked_availability,
+    checked_costs,
+    checked_product,
+    cost_requests,
+    echo_id,
+    ping_requests,
+    product_requests,
+    read_ping,
+    read_product_feed,
+    read_products,
+    read_supplier_skus,
+    refused_everything,
+    supplier_skus_request,
+    unreachable,
+)
 from .._protocol.deadline import Deadline
 from .._protocol.feed import archive_request, notifications_request, read_feed
-from .._protocol.http import Request, Response
+from .._protocol.http import Request, Response, logger
 from .._protocol.redact import scrub_chain
 from .._protocol.retry import note_retries
 from .._protocol.tokens import FetchFailed, FetchToken, UseToken, Wait, refused
-from .._protocol.updates import item_status_request, order_status_request, read_item_echo, read_order_echo
+from .._protocol.updates import (
+    ShipmentEcho,
+    checked,
+    item_status_request,
+    order_status_request,
+    read_item_echo,
+    read_order_echo,
+    shipped_items,
+)
 from .._protocol.walk import PageWalk
-from ..models import FeedEntry, FeedPage, ItemStatusUpdate, ItemUpdate, OrderStatus, OrderStatusUpdate
+from ..models import (
+    FeedEntry,
+    FeedPage,
+    ItemStatusUpdate,
+    ItemUpdate,
+    OrderStatus,
+    OrderStatusUpdate,
+    Product,
+    ProductAvailability,
+    ProductCost,
+    ProductFeed,
+    SupplierSku,
+)
 from .transport import SyncTransport
 
 if TYPE_CHECKING:
@@ -33,6 +78,8 @@ if TYPE_CHECKING:
     from .follower import FeedFollower
 
 __all__ = ["DropshipClient"]
+
+T = TypeVar("T")
 
 
 class DropshipClient(ClientBase["httpx.Client"]):
@@ -65,6 +112,7 @@ class DropshipClient(ClientBase["httpx.Client"]):
     def _open_transport(self, http_client: httpx.Client | None) -> None:
         self._transport = SyncTransport(http_client, self._config.timeout)
         self._token_lock = Condition()
+        self._products = product_requests(self._config)
 
     def close(self) -> None:
         """Close the connection pool (unless it belongs to an ``http_client`` you passed in)."""
@@ -186,6 +234,230 @@ class DropshipClient(ClientBase["httpx.Client"]):
         request, sent = item_status_request(self._config, order_id, items, require_tracking=require_tracking)
         return read_item_echo(request, self._send(request, timeout, max_retries), sent)
 
+    # -- the order-handling rules of the dropship guides ------------------------------------------
+
+    def acknowledge_order(
+        self, order_id: UUID | str, *, message: str | None = None, timeout: Any = None, max_retries: int | None = None
+    ) -> OrderStatusUpdate:
+        """The guide's first step: an order received is set to ``Ordered``."""
+        return self.update_order_status(
+            order_id, OrderStatus.ORDERED, message=message, timeout=timeout, max_retries=max_retries
+        )
+
+    def ship_order(
+        self,
+        order_id: UUID | str,
+        tracking_numbers: str | int | Iterable[str | int],
+        shipping_provider: str,
+        *,
+        message: str | None = None,
+        timeout: Any = None,
+        max_retries: int | None = None,
+    ) -> OrderStatusUpdate:
+        """The whole order shipped, in one or several parcels: their tracking numbers are sent
+        joined with commas (a number holding a comma is refused before anything is sent)."""
+        tracking = checked(partial(rules.tracking_numbers, tracking_numbers))
+        return self.update_order_status(
+            order_id,
+            OrderStatus.SHIPPED,
+            tracking_info=tracking,
+            shipping_provider=shipping_provider,
+            message=message,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    def ship_items(
+        self,
+        order_id: UUID | str,
+        items: Iterable[str] | Mapping[str, int],
+        *,
+        tracking_numbers: str | int | Iterable[str | int],
+        shipping_provider: str,
+        complete: bool,
+        message: str | None = None,
+        timeout: Any = None,
+        max_retries: int | None = None,
+    ) -> ShipmentEcho:
+        """One parcel of a split shipment: its items (SKUs, or SKU to quantity) are set ``Shipped``
+        with the parcel's tracking, then the order ``PartiallyShipped``, or ``Shipped`` when
+        ``complete`` (this parcel holds the last items). Both echoes are returned.
+
+        Validated whole before the first request; if the order update fails after the items were
+        sent, sending the same call again is safe (both updates set a state).
+        """
+        tracking = checked(partial(rules.tracking_numbers, tracking_numbers))
+        updates = shipped_items(items, tracking, shipping_provider, message)
+        order_status = OrderStatus.SHIPPED if complete else OrderStatus.PARTIALLY_SHIPPED
+        order_request, order_sent = order_status_request(
+            self._config,
+            order_id,
+            order_status,
+            tracking_info=tracking,
+            shipping_provider=shipping_provider,
+            message=message,
+        )
+        item_echo = self.update_item_status(order_id, updates, timeout=timeout, max_retries=max_retries)
+        order_echo = read_order_echo(order_request, self._send(order_request, timeout, max_retries), order_sent)
+        return ShipmentEcho(items=item_echo, order=order_echo)
+
+    # -- availability and cost -------------------------------------------------------------
+
+    def push_availability(
+        self,
+        products: Iterable[ProductAvailability | Mapping[str, Any]],
+        *,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        timeout: Any = None,
+        max_retries: int | None = None,
+    ) -> PushResult[ProductAvailability]:
+        """Tell iQmetrix what is in stock: ``POST .../Availability``, ``chunk_size`` products a request.
+
+        Every product is checked before the first request (``InvalidRequestError`` naming the
+        field and its index; a SKU given twice is refused). ``IsAvailable`` and ``Quantity`` are
+        always sent. Each chunk is retried on its own; the result says which products were
+        accepted and which failed, with why (``result.raise_for_failures()`` raises for those).
+        """
+        checked = checked_availability(products)
+        requests = availability_requests(self._config, checked, check_chunk_size(chunk_size))
+        return self._push(requests, timeout, max_retries)
+
+    def get_availability(self, *, timeout: Any = None, max_retries: int | None = None) -> list[SupplierSku]:
+        """What iQmetrix holds of your availability now (``GET .../SupplierSkus``, on the availability host)."""
+        request = supplier_skus_request(self._config)
+        return read_supplier_skus(request, self._send(request, timeout, max_retries))
+
+    def push_costs(
+        self,
+        products: Iterable[ProductCost | Mapping[str, Any]],
+        *,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        timeout: Any = None,
+        max_retries: int | None = None,
+    ) -> PushResult[ProductCost]:
+        """Send wholesale costs: ``POST .../Cost``, ``chunk_size`` products a request.
+
+        Checked whole before the first request: a ``Decimal`` cost of at most 2 decimals, never
+        negative, at least one company id, and one cost per product per company. Chunks as
+        ``push_availability``.
+        """
+        checked = checked_costs(products)
+        requests = cost_requests(self._config, checked, check_chunk_size(chunk_size))
+        return self._push(requests, timeout, max_retries)
+
+    def _push(
+        self, requests: list[tuple[Request, tuple[T, ...]]], timeout: Any, max_retries: int | None
+    ) -> PushResult[T]:
+        accepted: list[T] = []
+        failed: list[FailedChunk[T]] = []
+        ids: list[str] = []
+        for n, (request, chunk) in enumerate(requests):
+            try:
+                response = self._send(request, timeout, max_retries)
+            except (APIError, APIConnectionError, TokenError) as error:
+                logger.warning("%s %s: %d products not accepted: %s", request.method, request.url, len(chunk), error)
+                failed.append(FailedChunk(chunk, error))
+                if refused_everything(error):
+                    # The credentials or the supplier id are wrong: the other chunks would fail alike.
+                    failed.extend(FailedChunk(rest, error) for _, rest in requests[n + 1 :])
+                    break
+                continue
+            accepted.extend(chunk)
+            echo = echo_id(response)
+            if echo is not None:
+                ids.append(echo)
+        return PushResult(accepted=tuple(accepted), failed=tuple(failed), ids=tuple(ids))
+
+    # -- the product feed ------------------------------------------------------------------
+
+    def add_product(
+        self, feed_id: int, product: Product | Mapping[str, Any], *, timeout: Any = None, max_retries: int | None = None
+    ) -> Product:
+        """Add a product to a product feed; returns it as stored (with its ``id``).
+
+        Adding is not idempotent: it is retried only when the server surely did not take it
+        (429, or no connection made).
+        """
+        request = self._products.add(feed_id, checked_product(product))
+        stored = read_products(request, self._send(request, timeout, max_retries))
+        if not stored:
+            raise UnexpectedResponseError(
+                f"{request.method} {request.url} answered with no product",
+                status_code=200,
+                method=request.method,
+                url=request.url,
+            )
+        return stored[0]
+
+    def list_products(self, feed_id: int, *, timeout: Any = None, max_retries: int | None = None) -> list[Product]:
+        """Every product of a product feed."""
+        request = self._products.list(feed_id)
+        return read_products(request, self._send(request, timeout, max_retries))
+
+    def get_product_feed(self, feed_id: int, *, timeout: Any = None, max_retries: int | None = None) -> ProductFeed:
+        """A product feed: its provider, version, last update and products."""
+        request = self._products.feed(feed_id)
+        return read_product_feed(request, self._send(request, timeout, max_retries))
+
+    def remove_product(
+        self, feed_id: int, product_id: int, *, timeout: Any = None, max_retries: int | None = None
+    ) -> None:
+        """Remove a product from a product feed (``NotFoundError`` if the feed or product is unknown)."""
+        self._send(self._products.remove(feed_id, product_id), timeout, max_retries)
+
+    def replace_product(
+        self,
+        feed_id: int,
+        product_id: int,
+        product: Product | Mapping[str, Any],
+        *,
+        timeout: Any = None,
+        max_retries: int | None = None,
+    ) -> Product:
+        """Change a product the documented way: remove it, then add the new version; returns it as stored.
+
+        The new version is checked before anything is removed. Should the add fail after the
+        removal, the error says so: call ``add_product`` with the same product to finish.
+        """
+        checked = checked_product(product)
+        add = self._products.add(feed_id, checked)
+        self._send(self._products.remove(feed_id, product_id), timeout, max_retries)
+        try:
+            stored = read_products(add, self._send(add, timeout, max_retries))
+        except DropshipError as error:
+            logger.error(
+                "product %s was removed from feed %s, but adding its new version failed (%s): "
+                "call add_product with it to finish the replacement",
+                product_id,
+                feed_id,
+                type(error).__name__,
+            )
+            raise
+        if not stored:
+            raise UnexpectedResponseError(
+                f"{add.method} {add.url} answered with no product", status_code=200, method="POST", url=add.url
+            )
+        return stored[0]
+
+    # -- health ----------------------------------------------------------------------------
+
+    def ping(self, *, timeout: Any = 10.0) -> dict[str, ServiceStatus]:
+        """A health check of each configured service (dropship, accounts, availability, product
+        library), without a token, one attempt each; never raises for a service that is down."""
+        statuses: dict[str, ServiceStatus] = {}
+        for service, request in ping_requests(self._config).items():
+            try:
+                response = self._send(request, timeout, 0)
+            except APIError as error:
+                statuses[service] = ServiceStatus(
+                    service, request.url, ok=False, status_code=error.status_code, error=error.message
+                )
+            except APIConnectionError as error:
+                statuses[service] = unreachable(service, request, error)
+            else:
+                statuses[service] = read_ping(service, request, response)
+        return statuses
+
     # -- the I/O: one retry loop, one 401 replay, one token fetch at a time -------------------
 
     def _send(self, request: Request, timeout: Any = None, max_retries: int | None = None) -> Response:
@@ -193,7 +465,7 @@ class DropshipClient(ClientBase["httpx.Client"]):
         timeout = self._timeout(timeout)
         attempt_number = 0
         try:
-            for attempt in Retrying(sleep=self._sleep, **self._retrying(max_retries, deadline)):
+            for attempt in Retrying(sleep=self._sleep, **self._retrying(max_retries, deadline, request)):
                 with attempt:
                     attempt_number = attempt.retry_state.attempt_number
                     return self._attempt(request, timeout, deadline)

@@ -10,17 +10,18 @@ point an entry is either applied and passed, or neither: applied exactly once.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID, uuid4
 
 from .._pg import is_dsn, refuse_other_dsn
 from .._pg.lease import DEFAULT_LEASE_SECONDS, default_holder
+from .._protocol.catalog import DEFAULT_CHUNK_SIZE, PushResult
 from ..follow._checkpoint import Cursor
 from ..models import (
     FeedEntry,
@@ -30,14 +31,19 @@ from ..models import (
     OrderStatus,
     OrderStatusUpdate,
     OrderStatusUpdated,
+    ProductAvailability,
     ShippingAddress,
     ShippingCustomer,
     UnknownEvent,
 )
+from . import _stock
 from ._apply import ItemState, OrderState, Shipment, apply_event, apply_update, canonical_order_id, order_id_of
 from ._backend import Backend, PostgresBackend, Session, SQLiteBackend
 from ._claims import DEFAULT_CLAIM_TIMEOUT, ClaimOpener, ClaimSession
 from ._models import LedgerEvent, LedgerItem, LedgerOrder, LedgerShipment
+
+if TYPE_CHECKING:
+    from .._sync.client import DropshipClient
 
 __all__ = ["OrderLedger"]
 
@@ -239,6 +245,54 @@ class OrderLedger:
             payload=payload,
             recorded_at=recorded,
         )
+
+    # -- availability: push only what changed ----------------------------------------------------
+
+    def availability_changes(
+        self, products: Iterable[ProductAvailability | Mapping[str, Any]], *, complete: bool = False
+    ) -> list[ProductAvailability]:
+        """The products whose availability differs from what iQmetrix last accepted (new SKUs too).
+
+        With ``complete=True``, ``products`` is the whole catalogue: a SKU accepted before and
+        missing now comes back as unavailable, quantity 0. Checked like ``push_availability``.
+        """
+        with self._backend.reading() as db:
+            return _stock.changes(db, products, complete=complete)
+
+    def record_availability(self, products: Iterable[ProductAvailability], *, at: datetime | None = None) -> int:
+        """Remember products as accepted by iQmetrix (a ``PushResult``'s ``accepted``)."""
+        with self._backend.writing() as db:
+            return _stock.record(db, products, at)
+
+    def pushed_availability(self) -> dict[str, ProductAvailability]:
+        """What iQmetrix last accepted, per SKU, as this ledger recorded it."""
+        with self._backend.reading() as db:
+            return _stock.pushed(db)
+
+    def push_availability(
+        self,
+        client: DropshipClient,
+        products: Iterable[ProductAvailability | Mapping[str, Any]],
+        *,
+        complete: bool = False,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+    ) -> PushResult[ProductAvailability]:
+        """Send only what changed since the last accepted push, and remember what was accepted.
+
+        ::
+
+            result = ledger.push_availability(client, stock)   # a second call with the same stock sends nothing
+
+        A failed chunk is not recorded: its products differ next time too, and are sent again.
+        With an ``AsyncDropshipClient``: ``changes = ledger.availability_changes(stock)``, then
+        ``result = await client.push_availability(changes)``, then ``ledger.record_availability(result.accepted)``.
+        """
+        changed = self.availability_changes(products, complete=complete)
+        if not changed:
+            return PushResult()
+        result = client.push_availability(changed, chunk_size=chunk_size)
+        self.record_availability(result.accepted)
+        return result
 
     # -- queries ----------------------------------------------------------------------------
 

@@ -114,7 +114,24 @@ def _v1(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "orders, items, events and the cursor", _v1),)
+def _v2(db: sqlite3.Connection) -> None:
+    # The availability last accepted by iQmetrix, per SKU: what "push only what changed" compares with.
+    db.execute(
+        """
+        CREATE TABLE dropship_availability (
+            sku          TEXT PRIMARY KEY,
+            is_available INTEGER NOT NULL,
+            quantity     INTEGER NOT NULL,
+            pushed_at    TEXT NOT NULL
+        ) WITHOUT ROWID
+        """
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "orders, items, events and the cursor", _v1),
+    Migration(2, "the availability last pushed, per SKU", _v2),
+)
 CURRENT_VERSION = MIGRATIONS[-1].version
 
 _LOG = """

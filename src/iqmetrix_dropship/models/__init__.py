@@ -1,5 +1,16 @@
 """Typed models: what the feed tells us (lenient) and what we send (strict)."""
 
+from ._catalog import (
+    Asset,
+    Classification,
+    FieldValue,
+    Product,
+    ProductAvailability,
+    ProductCost,
+    ProductFeed,
+    SupplierSku,
+    VendorSku,
+)
 from ._enums import ItemStatus, OrderStatus
 from ._feed import (
     FeedEntry,
@@ -19,10 +30,13 @@ from ._feed import (
 from ._updates import ItemStatusUpdate, ItemUpdate, OrderStatusUpdate
 
 __all__ = [
+    "Asset",
+    "Classification",
     "FeedEntry",
     "FeedEvent",
     "FeedLinks",
     "FeedPage",
+    "FieldValue",
     "ItemInformation",
     "ItemStatus",
     "ItemStatusUpdate",
@@ -32,9 +46,15 @@ __all__ = [
     "OrderStatus",
     "OrderStatusUpdate",
     "OrderStatusUpdated",
+    "Product",
+    "ProductAvailability",
+    "ProductCost",
+    "ProductFeed",
     "Seller",
     "ShippingAddress",
     "ShippingCustomer",
+    "SupplierSku",
     "UnknownEvent",
+    "VendorSku",
     "page_id_from_href",
 ]
