@@ -145,3 +145,41 @@ def test_a_bad_request_shows_the_reason_the_server_gave(cli: Cli) -> None:
     # before: only "The request is invalid", with the server's ModelState reason hidden
     assert "The request is invalid" in result.stderr
     assert "'NOT-IN-THIS-ORDER' is not an item of this order" in result.stderr
+
+
+def test_ship_joins_several_tracking_numbers_with_commas(cli: Cli) -> None:
+    order_id = cli.pending_order()
+    data = cli.json("ship", order_id, "--tracking", "1Z1", "--tracking", "1Z2", "--carrier", "UPS")
+    assert data["echo"]["tracking_info"] == "1Z1,1Z2"
+    assert cli.emulator.order_status(order_id) == "Shipped"
+
+
+def test_ship_a_tracking_number_holding_a_comma_exits_2_before_sending(cli: Cli) -> None:
+    result = cli("ship", cli.pending_order(), "--tracking", "1Z1,1Z2", "--carrier", "UPS", code=2)
+    assert "holds a comma" in result.stderr
+    assert cli.updates_sent() == []
+
+
+def test_ship_one_parcel_of_a_split_shipment_then_the_last(cli: Cli) -> None:
+    order_id = cli.pending_order()
+    skus = list(cli.emulator.item_statuses(order_id))
+    first, rest = skus[0], skus[1:]
+
+    cli("ship", order_id, "--sku", first, "--partial", "--tracking", "1Z1", "--carrier", "UPS")
+    assert cli.emulator.item_statuses(order_id)[first] == "Shipped"
+    assert cli.emulator.order_status(order_id) == "PartiallyShipped"
+
+    last = [arg for sku in rest for arg in ("--sku", sku)] or ["--sku", first]
+    cli("ship", order_id, *last, "--tracking", "1Z2", "--carrier", "UPS")
+    assert cli.emulator.order_status(order_id) == "Shipped"
+    with OrderLedger(cli.cwd / "orders.db") as ledger:
+        order = ledger.order(order_id)
+    assert order is not None
+    assert order.status == "Shipped"
+    assert [event.kind for event in order.history[-2:]] == ["local-item-status-update", "local-order-status-update"]
+
+
+def test_ship_partial_without_skus_is_a_usage_error(cli: Cli) -> None:
+    result = cli("ship", cli.pending_order(), "--partial", "--tracking", "1Z1", "--carrier", "UPS", code=2)
+    assert "--sku" in result.stderr
+    assert cli.updates_sent() == []

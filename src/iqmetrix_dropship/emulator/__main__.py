@@ -2,30 +2,45 @@
 
 Once listening it prints its base URL (``http://127.0.0.1:8080/v1``) on a line of its own and
 flushes, so that another process can read the port from its output.
+
+The supplier's shipping-options server: ``--shipping-options-url URL``, with HTTP Basic
+(``--shipping-options-username NAME`` and the password in the environment variable
+``DROPSHIP_EMULATOR_SHIPPING_PASSWORD``) or an API key (the environment variable
+``DROPSHIP_EMULATOR_SHIPPING_API_KEY``, sent in ``--shipping-options-api-key-header``, default
+``Api-Key``). Secrets come from the environment only: a command line is visible to every user
+of the machine (``ps``). They are never printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
+from typing import TypedDict
 
 from ._config import (
+    DEFAULT_API_KEY_HEADER,
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
     DEFAULT_ORDERS,
     DEFAULT_PASSWORD,
+    DEFAULT_PRODUCT_FEED_ID,
     DEFAULT_PUBLIC_HOST,
+    DEFAULT_SHIPPING_TIMEOUT,
     DEFAULT_SUPPLIER_ID,
     DEFAULT_USERNAME,
     TOKEN_LIFETIME,
     EmulatorConfig,
 )
 from ._emulator import Emulator
+
+SHIPPING_PASSWORD_ENV = "DROPSHIP_EMULATOR_SHIPPING_PASSWORD"  # noqa: S105 - the variable's name, not a secret
+SHIPPING_API_KEY_ENV = "DROPSHIP_EMULATOR_SHIPPING_API_KEY"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,7 +68,69 @@ def _parser() -> argparse.ArgumentParser:
     add("--rate-limit-scope", choices=("token", "global"), default="token")
     add("--latency", type=float, default=0.0, help="seconds added to every /v1 request")
     add("--error-rate", type=float, default=0.0, help="share of API requests answered 500")
+    add("--product-feed-id", type=int, default=DEFAULT_PRODUCT_FEED_ID, help="(default: %(default)s)")
+    add(
+        "--shipping-options-url",
+        default=None,
+        help="the supplier's shipping-options endpoint, asked before each new order is placed",
+    )
+    add(
+        "--shipping-options-username",
+        default=None,
+        help=f"HTTP Basic user name; the password is read from ${SHIPPING_PASSWORD_ENV}",
+    )
+    add(
+        "--shipping-options-api-key-header",
+        default=DEFAULT_API_KEY_HEADER,
+        help=f"the header of the API key read from ${SHIPPING_API_KEY_ENV} (default: %(default)s)",
+    )
+    add("--shipping-options-timeout", type=float, default=DEFAULT_SHIPPING_TIMEOUT, help="seconds")
     return parser
+
+
+class _ShippingSettings(TypedDict, total=False):
+    shipping_options_url: str
+    shipping_options_username: str | None
+    shipping_options_password: str | None
+    shipping_options_api_key: str | None
+    shipping_options_api_key_header: str
+    shipping_options_timeout: float
+
+
+def _shipping_settings(args: argparse.Namespace) -> _ShippingSettings:
+    """The shipping-options settings, secrets from the environment (read only with a URL given)."""
+    if args.shipping_options_url is None:
+        if args.shipping_options_username is not None:
+            raise ValueError("--shipping-options-username needs --shipping-options-url")
+        return {}
+    password = os.environ.get(SHIPPING_PASSWORD_ENV) or None
+    api_key = os.environ.get(SHIPPING_API_KEY_ENV) or None
+    if args.shipping_options_username is not None and password is None:
+        raise ValueError(f"--shipping-options-username needs the password in ${SHIPPING_PASSWORD_ENV}")
+    if args.shipping_options_username is None and password is not None:
+        raise ValueError(f"${SHIPPING_PASSWORD_ENV} is set: give --shipping-options-username too")
+    return _ShippingSettings(
+        shipping_options_url=args.shipping_options_url,
+        shipping_options_username=args.shipping_options_username,
+        shipping_options_password=password,
+        shipping_options_api_key=api_key,
+        shipping_options_api_key_header=args.shipping_options_api_key_header,
+        shipping_options_timeout=args.shipping_options_timeout,
+    )
+
+
+def _shipping_line(config: EmulatorConfig) -> str:
+    """How the shipping-options server is called, in words; never a secret."""
+    endpoint = config.shipping_endpoint
+    if endpoint is None:
+        return "none (orders are placed without asking)"
+    if endpoint.username is not None:
+        auth = f"HTTP Basic as {endpoint.username}"
+    elif endpoint.api_key is not None:
+        auth = f"API key in {endpoint.api_key_header}"
+    else:
+        auth = "no credentials"
+    return f"{endpoint.shown_url} ({auth})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -76,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             rate_limit_scope=args.rate_limit_scope,
             latency=args.latency,
             error_rate=args.error_rate,
+            product_feed_id=args.product_feed_id,
+            **_shipping_settings(args),
         )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -105,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"  client_secret {credentials.client_secret}\n"
                     f"  username      {credentials.username}\n"
                     f"  password      {credentials.password}\n"
+                    f"  product feed  {config.product_feed_id}\n"
+                    f"  shipping      {_shipping_line(config)}\n"
                     f"  admin         {server.url}/_emulator/state\n"
                     "Base URL (use it as base_url and accounts_url); Ctrl-C stops:"
                 )

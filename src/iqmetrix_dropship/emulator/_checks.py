@@ -15,11 +15,20 @@ from __future__ import annotations
 import math
 import reprlib
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 __all__ = ["InvalidFieldError", "boolean", "integer", "number", "preview", "text", "unknown_fields"]
 
-_repr = reprlib.Repr()
+
+class _Repr(reprlib.Repr):
+    def repr_Decimal(self, value: Decimal, level: int) -> str:  # noqa: N802 - reprlib's dispatch name
+        """A number read from JSON as a ``Decimal`` is shown as the number it is: ``12.999``."""
+        text = str(value)
+        return text if len(text) <= self.maxother else f"{text[:27]}...{text[-30:]}"
+
+
+_repr = _Repr()
 _repr.maxstring = 60
 _repr.maxother = 60
 _repr.maxlevel = 3

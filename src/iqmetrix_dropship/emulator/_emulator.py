@@ -3,28 +3,53 @@
 from __future__ import annotations
 
 import calendar
+import copy
 import dataclasses
 import gc
 import random
 import threading
 import time
+import uuid
 from collections import Counter, deque
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from .._version import __version__
 from ._app import create_app
+from ._catalog import (
+    SkuAvailability,
+    SupplierCatalog,
+    availability_echo,
+    cost_echo,
+    parse_availability,
+    parse_costs,
+)
 from ._checks import InvalidFieldError, integer, number
 from ._config import PAGE_SIZE, Credentials, EmulatorConfig
 from ._faults import FaultDecision, FaultInjector, Faults, RateLimiter, RateLimitResult
 from ._orders import MAX_ORDERS_PER_CALL, order_request
+from ._products import ProductFeed, parse_products
 from ._records import Order
 from ._seed import Retailer, seed_history
 from ._server import EmulatorServer
+from ._shipping import (
+    Chooser,
+    OrderNotPlaced,
+    OrderRefused,
+    Quote,
+    ShippingCall,
+    ShippingOptionsClient,
+    ShippingOptionsError,
+    cheapest,
+    named_skus,
+    shipping_query,
+)
 from ._state import DropshipState
-from ._store import SqliteStore
+from ._store import SCHEMA_VERSION, SqliteStore
 from ._tokens import TokenStore
 from ._transport import EmulatorTransport
 from ._updates import normalize_guid, parse_item_update, parse_order_update
@@ -55,19 +80,28 @@ def _gc_paused() -> Iterator[None]:
 
 
 class Emulator:
-    """A local twin of the Dropship Supplier Orders API and its accounts token endpoint.
+    """A local twin of the supplier side of iQmetrix's Dropship program: the Supplier Orders API
+    and its accounts token endpoint, supplier availability, the cost feed, the product feed, the
+    health check, and (as a caller) the supplier's own shipping-options server.
 
     ::
 
         emulator = Emulator(orders=120, seed=7)      # or Emulator(EmulatorConfig(...))
         with emulator.serve() as server:             # uvicorn on 127.0.0.1, a free port
-            client_base = server.base_url            # "http://127.0.0.1:54321/v1"
+            client_base = server.base_url            # "http://127.0.0.1:54321/v1": every host's base
             order_id = emulator.place_order()        # a retailer places an order
             ...
             emulator.order_status(order_id)          # where the supplier's updates took it
+            emulator.availability()                  # what the supplier's pushes left, per SKU
+            emulator.costs(), emulator.products()
+
+    With a shipping-options server configured (``EmulatorConfig.shipping_options_url``), a new
+    order is placed only if that server quotes it (``place_order``); ``shipping_log()`` lists
+    every call. The seeded history never calls it: it is the past.
 
     The state is shared by the server thread and the caller's: every method takes the
-    emulator's lock, so an instance may be used from any thread.
+    emulator's lock (and none holds it across a call to the shipping-options server), so an
+    instance may be used from any thread.
     """
 
     def __init__(self, config: EmulatorConfig | None = None, /, **overrides: Any) -> None:
@@ -98,6 +132,11 @@ class Emulator:
         )
         self._requests: Counter[str] = Counter()
         self._request_log: deque[tuple[str, str, int]] = deque(maxlen=10_000)
+        endpoint = config.shipping_endpoint
+        self._shipping = ShippingOptionsClient(endpoint) if endpoint is not None else None
+        self._shipping_log: deque[ShippingCall] = deque(maxlen=10_000)
+        self._pending_orders: set[str] = set()
+        """Order ids drawn and waiting for the shipping-options server's answer."""
 
     def _build(self) -> None:
         """Load the state from SQLite, or seed it (and save it, when persistent)."""
@@ -109,6 +148,7 @@ class Emulator:
             self.seed = int(meta["seed"])  # the file's seed: page ids derive from it
             if int(meta["supplier_id"]) != config.supplier_id:
                 raise ValueError(f"{config.db} holds supplier {meta['supplier_id']}, not {config.supplier_id}")
+            store.upgrade()
         rng = random.Random(self.seed)  # noqa: S311 - synthetic data must be reproducible
         self._retailer = Retailer(rng, config.supplier_id)
         self._state = state = DropshipState(
@@ -122,6 +162,15 @@ class Emulator:
             self._fill(rng, state, loading)
         state.listener = store
         state.limit_entries = True  # from here on, every change comes from outside
+        self._catalog = SupplierCatalog(config.supplier_id)
+        self._feed = ProductFeed(config.product_feed_id, f"Dropship emulator (supplier {config.supplier_id})")
+        if store is not None and loading:
+            availability, costs = store.load_catalog()
+            self._catalog.record_availability(availability)
+            self._catalog.costs.update(((sku, company), cost) for sku, company, cost in costs)
+            self._feed.load(*store.load_products())
+        self._catalog.listener = store
+        self._feed.listener = store
 
     def _fill(self, rng: random.Random, state: DropshipState, loading: bool) -> None:
         config, store = self.config, self._store
@@ -141,7 +190,7 @@ class Emulator:
             history_rate=config.history_rate,
         )
         if store is not None:
-            meta = {"seed": str(self.seed), "supplier_id": str(config.supplier_id), "schema": "1"}
+            meta = {"seed": str(self.seed), "supplier_id": str(config.supplier_id), "schema": str(SCHEMA_VERSION)}
             store.save_all(meta, list(state.orders.values()), state.events)
 
     def __repr__(self) -> str:
@@ -166,12 +215,17 @@ class Emulator:
         return httpx.ASGITransport(app=create_app(self.service))
 
     def close(self) -> None:
-        """Close the SQLite file, if any. The in-memory state stays readable."""
+        """Close the SQLite file, if any, and the connections to the shipping-options server.
+        The in-memory state stays readable."""
         with self._lock:
             if self._store is not None:
                 self._state.listener = None
+                self._catalog.listener = None
+                self._feed.listener = None
                 self._store.close()
                 self._store = None
+        if self._shipping is not None:
+            self._shipping.close()
 
     def __enter__(self) -> Emulator:
         return self
@@ -283,6 +337,7 @@ class Emulator:
                 "ship_to_store": order.ship_to_store,
                 "shipping_method": order.shipping_method,
                 "country_code": order.address.country_code,
+                "postal_code": order.address.postal_code,
                 "items": [
                     {
                         "sku": line.sku,
@@ -316,6 +371,12 @@ class Emulator:
                 "faults": self._faults.faults.as_dict(),
                 "rate_limit": self.config.rate_limit,
                 "persistent": self._store is not None,
+                "availability_skus": len(self._catalog.availability),
+                "costs": len(self._catalog.costs),
+                "product_feed_id": self._feed.feed_id,
+                "products": len(self._feed.products),
+                "shipping_options": None if self._shipping is None else self._shipping.endpoint.shown_url,
+                "shipping_calls": len(self._shipping_log),
             }
 
     def request_log(self) -> list[tuple[str, str, int]]:
@@ -335,12 +396,26 @@ class Emulator:
         company_id: int | None = None,
         location_id: int | None = None,
         shipping_method: str | None = None,
+        postal_code: str | None = None,
+        choose: Chooser | None = None,
     ) -> str:
         """A retailer places an order: an ``order-created`` event appears. Returns the order id.
 
         Fields not given are drawn at random. ``items`` (1 to 50) are mappings with any of
-        ``sku``, ``description``, ``quantity``, ``selling_price``, ``catalog_id``. A value the
-        feed could not carry is a ``ValueError`` naming the field, and nothing changes.
+        ``sku``, ``description``, ``quantity``, ``selling_price``, ``catalog_id``. ``postal_code``
+        (``A1A1A1``, ``A1A 1A1``, ``08540``, ``02139-4301``) is the shipping address's, and gives
+        the order its country. A value the feed could not carry is a ``ValueError`` naming the
+        field, and nothing changes.
+
+        With a shipping-options server configured, the order is first quoted by it
+        (``_shipping.py``), outside the emulator's lock: the option ``choose`` picks (by default
+        :func:`~iqmetrix_dropship.emulator._shipping.cheapest`: the lowest cost, the first of
+        equals) becomes the order's ``shipping-method``, so ``shipping_method`` may not be given
+        (``ValueError``). When the server answers ``400`` (out of stock) nothing is placed and
+        :class:`OrderRefused` is raised, with the skus its answer names; any other failure
+        (credentials refused, another status, invalid options, no connection, timeout) raises
+        :class:`ShippingOptionsError`. Both are recorded in :meth:`shipping_log`; the order id
+        they carry is the one the order would have had.
         """
         request = order_request(
             order_id=order_id,
@@ -350,21 +425,136 @@ class Emulator:
             company_id=company_id,
             location_id=location_id,
             shipping_method=shipping_method,
+            postal_code=postal_code,
         )
+        shipping = self._shipping
+        if shipping is not None and request.shipping_method is not None:
+            raise InvalidFieldError(
+                "shipping_method",
+                "is chosen from the options of the supplier's shipping-options server (shipping_options_url "
+                "is set): leave it out",
+            )
+        if choose is not None and (shipping is None or not callable(choose)):
+            raise InvalidFieldError("choose", "is a function choosing among the options of a shipping-options server")
         with self._lock:
-            if request.order_id is not None and request.order_id in self._state.orders:
+            if request.order_id is not None and (
+                request.order_id in self._state.orders or request.order_id in self._pending_orders
+            ):
                 # Checked before the retailer draws anything: a refused order leaves the random stream as it was.
                 raise InvalidFieldError("order_id", f"order {request.order_id} already exists")
             order = self._retailer.order(request)
-            with self._transaction():
-                self._state.record_order_created(order, self._state.next_timestamp(self.now()))
-            return order.order_id
+            if shipping is None:
+                with self._transaction():
+                    self._state.record_order_created(order, self._state.next_timestamp(self.now()))
+                return order.order_id
+            self._pending_orders.add(order.order_id)
+        try:
+            # The draws are made: an order the supplier does not take still used its random values.
+            return self._place_quoted(order, shipping, choose or cheapest)
+        finally:
+            with self._lock:
+                self._pending_orders.discard(order.order_id)
+
+    def _place_quoted(self, order: Order, shipping: ShippingOptionsClient, choose: Chooser) -> str:
+        query = shipping_query(order)
+        quote = shipping.quote(query)  # the HTTP call: no lock is held across it
+        chosen = choose(quote.options) if quote.outcome == "quoted" else None
+        if chosen is not None and chosen not in quote.options:
+            quote = Quote("failed", quote.status, quote.options, problem="choose returned no option the server offered")
+            chosen = None
+        call = ShippingCall(
+            at=self.now(),
+            order_id=order.order_id,
+            query=query,
+            status=quote.status,
+            options=quote.options,
+            chosen=None if chosen is None else chosen.id,
+            outcome="refused" if quote.outcome == "refused" else "failed" if chosen is None else "placed",
+            problem=quote.problem,
+            body=quote.body,
+            skus=named_skus(quote.body, order) if quote.outcome == "refused" else (),
+        )
+        with self._lock:
+            if chosen is not None:
+                placed = dataclasses.replace(order, shipping_method=chosen.id)
+                try:
+                    with self._transaction():
+                        self._state.record_order_created(placed, self._state.next_timestamp(self.now()))
+                except ValueError as error:  # e.g. EntryTooLargeError: recorded as what it is
+                    self._shipping_log.append(dataclasses.replace(call, outcome="failed", problem=str(error)))
+                    raise
+            self._shipping_log.append(call)
+        if call.outcome == "refused":
+            named = f": {', '.join(call.skus)}" if call.skus else ""
+            raise OrderRefused(
+                f"the supplier's shipping-options server refused order {order.order_id}: out of stock (400){named}",
+                order_id=order.order_id,
+                status=call.status,
+                body=call.body,
+                skus=call.skus,
+            )
+        if call.outcome == "failed":
+            raise ShippingOptionsError(
+                f"{call.problem}; order {order.order_id} was not placed",
+                order_id=order.order_id,
+                status=call.status,
+                body=call.body,
+            )
+        return order.order_id
 
     def place_orders(self, count: int) -> list[str]:
-        """``count`` random orders (0 to 10,000), placed one after the other."""
+        """``count`` random orders (0 to 10,000), placed one after the other.
+
+        With a shipping-options server, the first order it does not take stops the batch: its
+        :class:`OrderNotPlaced` carries the ids placed before it (``placed_order_ids``).
+        """
         integer(count, "count", minimum=0, maximum=MAX_ORDERS_PER_CALL)
+        return self._place_many(count, {})
+
+    def _place_many(self, count: int, fields: Mapping[str, Any]) -> list[str]:
+        placed: list[str] = []
+        # Without a shipping-options server the batch holds the lock, so its orders are consecutive;
+        # with one it cannot: no lock is held across a call to the server.
+        with self._lock if self._shipping is None else nullcontext():
+            try:
+                for _ in range(count):
+                    placed.append(self.place_order(**fields))
+            except OrderNotPlaced as error:
+                error.placed_order_ids = placed
+                raise
+        return placed
+
+    def shipping_log(self) -> list[ShippingCall]:
+        """Every call to the shipping-options server (the last 10,000), oldest first: the query
+        sent, the status, the options received, the option chosen, and what came of it."""
         with self._lock:
-            return [self.place_order() for _ in range(count)]
+            return list(self._shipping_log)
+
+    # -- the supplier's catalog -----------------------------------------------------------
+
+    @property
+    def product_feed_id(self) -> int:
+        return self.config.product_feed_id
+
+    def availability(self) -> dict[str, SkuAvailability]:
+        """What the supplier's ``Availability`` pushes left, per SKU (first seen first)."""
+        with self._lock:
+            return dict(self._catalog.availability)
+
+    def costs(self) -> dict[tuple[str, int], Decimal]:
+        """What the supplier's ``Cost`` pushes left, per (SKU, company id)."""
+        with self._lock:
+            return dict(self._catalog.costs)
+
+    def products(self) -> list[dict[str, Any]]:
+        """The product feed's products as ``GET /ProductFeeds({id})/Products`` answers them (a copy)."""
+        with self._lock:
+            return copy.deepcopy(list(self._feed.products.values()))
+
+    def product_feed(self) -> dict[str, Any]:
+        """The feed as ``GET /ProductFeeds({id})`` answers it (a copy)."""
+        with self._lock:
+            return copy.deepcopy(self._feed.as_json())
 
     # -- faults ---------------------------------------------------------------------------
 
@@ -422,7 +612,9 @@ class Emulator:
 
 class EmulatorService:
     """``DropshipService`` over an ``Emulator``: the one place, besides the facade itself, that
-    reaches into the emulator's state. Every method takes the emulator's lock and does no I/O."""
+    reaches into the emulator's state. Every method takes the emulator's lock and does no I/O,
+    but ``place_order`` and ``place_orders``, which call a configured shipping-options server
+    (holding no lock while they wait)."""
 
     def __init__(self, emulator: Emulator) -> None:
         self._emulator = emulator
@@ -501,11 +693,77 @@ class EmulatorService:
                     state.record_item_update(order, request.items, state.next_timestamp(emulator.now()))
             return request.echo
 
+    # -- the supplier's catalog: availability, costs, the product feed, the health check ---------
+
+    @property
+    def product_feed_id(self) -> int:
+        return self._emulator.product_feed_id
+
+    def ping(self) -> dict[str, str]:
+        return {"ApplicationVersion": __version__, "DbVersion": str(SCHEMA_VERSION)}
+
+    def push_availability(self, body: object) -> dict[str, Any]:
+        emulator = self._emulator
+        products = parse_availability(body)  # checked before the lock: it touches no state
+        with emulator._lock, emulator._transaction():
+            emulator._catalog.record_availability(products)
+        return availability_echo(str(uuid.uuid4()), products)
+
+    def supplier_skus(self) -> list[dict[str, Any]]:
+        with self._emulator._lock:
+            return self._emulator._catalog.supplier_skus()
+
+    def push_costs(self, body: object) -> dict[str, Any]:
+        emulator = self._emulator
+        lines = parse_costs(body)
+        with emulator._lock, emulator._transaction():
+            emulator._catalog.record_costs(lines)
+        return cost_echo(str(uuid.uuid4()), lines)
+
+    def add_products(self, body: object) -> list[dict[str, Any]]:
+        emulator = self._emulator
+        products = parse_products(body)
+        with emulator._lock, emulator._transaction():
+            return emulator._feed.add(products, int(emulator.now()))
+
+    def products(self) -> list[dict[str, Any]]:
+        with self._emulator._lock:
+            return list(self._emulator._feed.products.values())
+
+    def product_feed(self) -> dict[str, Any]:
+        with self._emulator._lock:
+            return self._emulator._feed.as_json()
+
+    def remove_product(self, product_id: int) -> bool:
+        emulator = self._emulator
+        with emulator._lock, emulator._transaction():
+            return emulator._feed.remove(product_id, int(emulator.now()))
+
+    # -- the admin endpoints ------------------------------------------------------------------
+
     def summary(self) -> dict[str, Any]:
         return self._emulator.summary()
 
     def place_order(self, **fields: Any) -> str:
         return self._emulator.place_order(**fields)
+
+    def place_orders(self, count: int, fields: Mapping[str, Any]) -> list[str]:
+        return self._emulator._place_many(count, fields)
+
+    def stored_availability(self) -> list[dict[str, Any]]:
+        return [
+            {"id": record.id, "sku": record.sku, "is_available": record.is_available, "quantity": record.quantity}
+            for record in self._emulator.availability().values()
+        ]
+
+    def stored_costs(self) -> list[dict[str, Any]]:
+        return [
+            {"sku": sku, "company_id": company_id, "cost": str(cost)}
+            for (sku, company_id), cost in self._emulator.costs().items()
+        ]
+
+    def shipping_log(self) -> list[dict[str, Any]]:
+        return [call.as_dict() for call in self._emulator.shipping_log()]
 
     def order(self, order_id: str) -> dict[str, Any]:
         return self._emulator.order(order_id)

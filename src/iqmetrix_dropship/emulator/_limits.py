@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ._config import PAGE_SIZE
@@ -33,13 +34,16 @@ if TYPE_CHECKING:
 __all__ = [
     "FEED_PAGE_BUDGET",
     "MAX_ADMIN_BODY_BYTES",
+    "MAX_CATALOG_BODY_BYTES",
     "MAX_ENTRY_BYTES",
     "MAX_JSON_DEPTH",
+    "MAX_PRODUCT_BODY_BYTES",
     "MAX_TOKEN_BODY_BYTES",
     "MAX_UPDATE_BODY_BYTES",
     "BodyTooLargeError",
     "EntryTooLargeError",
     "InvalidJsonError",
+    "RequestTooLargeError",
     "check_entry_size",
     "parse_json",
     "read_body",
@@ -74,6 +78,14 @@ MAX_ADMIN_BODY_BYTES = 256 * 1024
 (``_orders.py``: 400 characters per item), each character written as a 12-byte surrogate-pair
 escape: 50 x 400 x 12 = 240,000 bytes, plus the keys."""
 
+MAX_CATALOG_BODY_BYTES = 4 * 1024 * 1024
+"""An ``Availability`` or ``Cost`` body. Their ``Products`` are capped at ``MAX_CATALOG_PRODUCTS``
+(``_catalog.py``: 10,000); one product is some 60 bytes (``{"Sku": "9101AGAP6", "IsAvailable":
+true, "Quantity": 10}``), and even with 100-character skus 10,000 of them come to some 1.6 MB."""
+
+MAX_PRODUCT_BODY_BYTES = 1024 * 1024
+"""A product-feed ``POST``: one product (or a short array of them, ``_products.py``)."""
+
 MAX_JSON_DEPTH = 64
 """Json.NET's default ``MaxDepth`` (since 13.0.1). No body the emulator takes is deeper than 3;
 Python's ``json`` would recurse into a ``RecursionError`` at about 1,000."""
@@ -85,6 +97,11 @@ class BodyTooLargeError(Exception):
     def __init__(self, limit: int) -> None:
         super().__init__(f"The request body is larger than the limit of {limit} bytes.")
         self.limit = limit
+
+
+class RequestTooLargeError(Exception):
+    """A ``413``: the body is under the byte cap, but holds more than the emulator takes at once
+    (more than 10,000 products in one ``Availability`` or ``Cost`` request, a full product feed)."""
 
 
 class InvalidJsonError(ValueError):
@@ -154,11 +171,15 @@ def _depth(text: str) -> int:
     return deepest
 
 
-def parse_json(raw: bytes) -> object:
+def parse_json(raw: bytes, *, decimals: bool = False) -> object:
     """``raw`` parsed as JSON; :class:`InvalidJsonError` for anything that is not.
 
     The nesting is measured before parsing, so that ``json`` never recurses deep: its
     ``RecursionError`` is no ``ValueError``, and escaped as a ``500``.
+
+    With ``decimals``, every JSON number with a fraction or an exponent is read as a ``Decimal``
+    (never a float: a cost is money), and ``NaN``/``Infinity`` as the ``Decimal`` of that name,
+    for the caller's checks to refuse; integers stay ``int``.
     """
     try:
         # As json.loads() decodes bytes (UTF-8, -16 or -32), so that the scan sees what it parses.
@@ -168,6 +189,8 @@ def parse_json(raw: bytes) -> object:
     if _depth(text) > MAX_JSON_DEPTH:
         raise InvalidJsonError(f"The JSON is nested deeper than {MAX_JSON_DEPTH} levels.")
     try:
+        if decimals:
+            return json.loads(text, parse_float=Decimal, parse_constant=Decimal)
         return json.loads(text)
     except (ValueError, RecursionError) as error:  # RecursionError: should the scan ever be fooled
         raise InvalidJsonError(f"The request body is not valid JSON: {error}") from None

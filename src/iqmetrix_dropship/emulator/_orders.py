@@ -12,6 +12,8 @@ items with their markup come to some 120 KB.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -33,7 +35,16 @@ __all__ = [
     "order_request",
 ]
 
-ORDER_FIELDS = ("order_id", "items", "ship_to_store", "country_code", "company_id", "location_id", "shipping_method")
+ORDER_FIELDS = (
+    "order_id",
+    "items",
+    "ship_to_store",
+    "country_code",
+    "company_id",
+    "location_id",
+    "shipping_method",
+    "postal_code",
+)
 ITEM_FIELDS = ("sku", "description", "quantity", "selling_price", "catalog_id")
 COUNTRY_CODES = ("CA", "US")
 INT32_MAX = 2**31 - 1
@@ -44,6 +55,12 @@ _MAX_DESCRIPTION_LENGTH = 200
 # str(Decimal) writes an exponent (1E-7, 1E+3) outside these bounds, and the SDK reads no exponent.
 _MAX_PRICE_PLACES = 6
 _MAX_PRICE = Decimal(10) ** 15
+# The shapes supplier-apis.md names ("Shipping options"): A1A1A1 (Canada, here with or without
+# the space), 08540 or 02139-4301 (the US). ASCII only: \d would take any script's digits.
+_POSTAL_CODES = (
+    ("CA", re.compile(r"[A-Za-z][0-9][A-Za-z] ?[0-9][A-Za-z][0-9]")),
+    ("US", re.compile(r"[0-9]{5}(?:-[0-9]{4})?")),
+)
 
 
 @dataclass(frozen=True)
@@ -68,6 +85,8 @@ class OrderRequest:
     company_id: int | None = None
     location_id: int | None = None
     shipping_method: str | None = None
+    postal_code: str | None = None
+    """The shipping address's postal code; its country is the order's country."""
 
 
 def _order_id(value: object) -> str:
@@ -83,6 +102,18 @@ def _country_code(value: object) -> str:
     if not isinstance(value, str) or value not in COUNTRY_CODES:
         raise InvalidFieldError("country_code", f"must be one of {', '.join(COUNTRY_CODES)}, not {preview(value)}")
     return value
+
+
+def _postal_code(value: object) -> tuple[str, str]:
+    """The postal code and the country it belongs to."""
+    if isinstance(value, str):
+        for country, shape in _POSTAL_CODES:
+            if shape.fullmatch(value):
+                return value, country
+    raise InvalidFieldError(
+        "postal_code",
+        f"must be a Canadian (A1A1A1, A1A 1A1) or US (08540, 02139-4301) postal code, not {preview(value)}",
+    )
 
 
 def _text(value: object, field: str, max_length: int, min_length: int = 1) -> str:
@@ -152,9 +183,13 @@ def order_request(
     company_id: object = None,
     location_id: object = None,
     shipping_method: object = None,
+    postal_code: object = None,
 ) -> OrderRequest:
-    """The checked fields, or :class:`InvalidFieldError` (a ``ValueError``) naming the first bad one."""
-    return OrderRequest(  # keyword arguments are evaluated in order: the fields are checked in order
+    """The checked fields, or :class:`InvalidFieldError` (a ``ValueError``) naming the first bad one.
+
+    A postal code gives the order its country: with a ``country_code`` too, the two must agree.
+    """
+    request = OrderRequest(  # keyword arguments are evaluated in order: the fields are checked in order
         order_id=None if order_id is None else _order_id(order_id),
         items=None if items is None else _items(items),
         ship_to_store=None if ship_to_store is None else boolean(ship_to_store, "ship_to_store"),
@@ -163,3 +198,11 @@ def order_request(
         location_id=None if location_id is None else integer(location_id, "location_id", minimum=1, maximum=INT32_MAX),
         shipping_method=None if shipping_method is None else _text(shipping_method, "shipping_method", _MAX_ID_LENGTH),
     )
+    if postal_code is None:
+        return request
+    code, country = _postal_code(postal_code)
+    if request.country_code not in (None, country):
+        raise InvalidFieldError(
+            "postal_code", f"{code!r} is a {country} postal code, but country_code is {request.country_code}"
+        )
+    return dataclasses.replace(request, postal_code=code, country_code=country)

@@ -255,6 +255,8 @@ class Retailer:
             address = self._store_address(store, f"{first} {family}", given.country_code)
         else:
             address = self._home_address(f"{first} {family}", given.country_code)
+        if given.postal_code is not None:
+            address = address._replace(postal_code=given.postal_code)
         customer = Customer(
             alternate_name=None,
             customer_id=guid(rng),

@@ -6,7 +6,9 @@ this page hold, may this update be applied) is the service's. The app knows this
 nothing else of the emulator, so the two modules import one way: ``_emulator.py`` (which
 implements it, ``EmulatorService``) imports ``_app.py``, never the reverse.
 
-Every method takes the emulator's lock and does no I/O.
+Every method takes the emulator's lock and does no I/O, except ``place_order`` and
+``place_orders`` with a shipping-options server configured: they call it (holding no lock while
+they wait), so the app runs them in a worker thread.
 """
 
 from __future__ import annotations
@@ -68,13 +70,57 @@ class DropshipService(Protocol):
         """Apply an ``ItemStatusUpdate`` body; the echo. Raises as ``update_order``."""
         ...
 
+    # -- the supplier's catalog: availability, costs, the product feed, the health check ---------
+
+    @property
+    def product_feed_id(self) -> int: ...
+
+    def ping(self) -> dict[str, str]:
+        """``{"ApplicationVersion", "DbVersion"}``."""
+        ...
+
+    def push_availability(self, body: object) -> dict[str, Any]:
+        """Store an ``Availability`` body; the echo with its ``Id``. Raises ``InvalidFieldError``
+        (nothing changed) or ``RequestTooLargeError``."""
+        ...
+
+    def supplier_skus(self) -> list[dict[str, Any]]: ...
+
+    def push_costs(self, body: object) -> dict[str, Any]:
+        """Store a ``Cost`` body (its numbers read as ``Decimal``); the echo. Raises as ``push_availability``."""
+        ...
+
+    def add_products(self, body: object) -> list[dict[str, Any]]:
+        """Add one product (or an array); the stored ones. Raises as ``push_availability``."""
+        ...
+
+    def products(self) -> list[dict[str, Any]]: ...
+
+    def product_feed(self) -> dict[str, Any]: ...
+
+    def remove_product(self, product_id: int) -> bool:
+        """``False`` when the feed has no such product."""
+        ...
+
     # -- the admin endpoints (``/_emulator/...``) ------------------------------------------------
 
     def summary(self) -> dict[str, Any]: ...
 
     def place_order(self, **fields: Any) -> str:
-        """A retailer places an order; its id. Raises ``ValueError`` naming a bad field."""
+        """A retailer places an order; its id. Raises ``ValueError`` naming a bad field, and
+        ``OrderNotPlaced`` when a shipping-options server does not take it. May block on that
+        server: the app calls it in a worker thread."""
         ...
+
+    def place_orders(self, count: int, fields: Mapping[str, Any]) -> list[str]:
+        """``count`` orders of ``fields``; raises as ``place_order`` (with ``placed_order_ids``)."""
+        ...
+
+    def stored_availability(self) -> list[dict[str, Any]]: ...
+
+    def stored_costs(self) -> list[dict[str, Any]]: ...
+
+    def shipping_log(self) -> list[dict[str, Any]]: ...
 
     def order(self, order_id: str) -> dict[str, Any]:
         """An order and its statuses; raises ``KeyError`` for an unknown id."""

@@ -62,6 +62,9 @@ def order_items(
     )
 
 
+_PARTIALLY_SHIPPED = "PartiallyShipped"
+
+
 class DropshipState:
     """One supplier's orders and notification feed."""
 
@@ -148,7 +151,9 @@ class DropshipState:
         info: str | None,
         timestamp: int,
     ) -> StatusUpdatedEvent:
-        """An ``OrderStatusUpdate``: the order and every item take ``status`` (traps.md 23)."""
+        """An ``OrderStatusUpdate``: the order and every item take ``status`` (traps.md 23), except
+        ``PartiallyShipped``, which describes the order only: each item keeps its own status (the
+        guide's split shipment reports the items shipped, then the order partially shipped)."""
         items = order_items(
             order,
             status=status,
@@ -157,6 +162,10 @@ class DropshipState:
             message=message,
             info=info,
         )
+        if status == _PARTIALLY_SHIPPED:
+            items = tuple(
+                item._replace(status=order.item_statuses.get(item.sku, item.status)) for item in items
+            )
         return self._record_statuses(order, items, timestamp, order_status=status)
 
     def record_item_update(self, order: Order, items: tuple[ItemInfo, ...], timestamp: int) -> StatusUpdatedEvent:

@@ -1,8 +1,14 @@
-"""Optional SQLite persistence (``--db path``): orders, events and statuses survive a restart.
+"""Optional SQLite persistence (``--db path``): orders, events and statuses survive a restart,
+and so do the supplier's availability, costs and product feed.
 
 The seed is stored too, so page ids (derived from it) come back the same. Tokens are not
-stored: after a restart clients get new ones, as after any token expiry. Every change is
-written through as it happens; the emulator's lock serialises all use of the connection.
+stored: after a restart clients get new ones, as after any token expiry; nor are the faults, the
+request log or the shipping-options log. Every change is written through as it happens; the
+emulator's lock serialises all use of the connection.
+
+Schema versions (``meta.schema``): 1, orders and events; 2 adds ``availability``, ``costs``,
+``products`` and the product feed's counters in ``meta``. A version-1 file is upgraded in place
+on opening (the new tables start empty); a file of a newer version is refused.
 """
 
 from __future__ import annotations
@@ -10,10 +16,10 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._files import create_private
 from ._records import (
@@ -28,7 +34,10 @@ from ._records import (
     StatusUpdatedEvent,
 )
 
-__all__ = ["SqliteStore"]
+if TYPE_CHECKING:
+    from ._catalog import SkuAvailability
+
+__all__ = ["SCHEMA_VERSION", "SqliteStore"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -45,7 +54,22 @@ CREATE TABLE IF NOT EXISTS events (
     order_id TEXT NOT NULL,
     data TEXT
 );
+-- Schema 2. Rows keep their rowid when updated (an upsert), so "ORDER BY rowid" is first seen first.
+CREATE TABLE IF NOT EXISTS availability (
+    sku TEXT PRIMARY KEY,
+    is_available INTEGER NOT NULL,
+    quantity INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS costs (
+    sku TEXT NOT NULL,
+    company_id INTEGER NOT NULL,
+    cost TEXT NOT NULL,
+    PRIMARY KEY (sku, company_id)
+);
+CREATE TABLE IF NOT EXISTS products (product_id INTEGER PRIMARY KEY, data TEXT NOT NULL);
 """
+
+SCHEMA_VERSION = 2
 
 
 def _order_row(order: Order) -> tuple[str, str, str, str]:
@@ -135,6 +159,15 @@ class SqliteStore:
     def is_empty(self) -> bool:
         return "seed" not in self.meta()
 
+    def upgrade(self) -> None:
+        """Bring a loaded file to ``SCHEMA_VERSION`` (the tables exist already: ``CREATE ... IF NOT
+        EXISTS``), or refuse one written by a newer emulator."""
+        version = int(self.meta().get("schema", "1"))
+        if version > SCHEMA_VERSION:
+            raise ValueError(f"{self.path} has schema version {version}; this emulator reads up to {SCHEMA_VERSION}")
+        if version < SCHEMA_VERSION:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+
     # -- loading and bulk saving ----------------------------------------------------------
 
     def load(self) -> tuple[dict[str, Order], list[Event]]:
@@ -171,6 +204,64 @@ class SqliteStore:
                 "INSERT INTO events VALUES (?, ?, ?, ?, ?)",
                 (_event_row(event, n) for n, event in enumerate(events)),
             )
+
+    def load_catalog(self) -> tuple[list[tuple[str, bool, int]], list[tuple[str, int, Decimal]]]:
+        """The availability (sku, is_available, quantity) and costs (sku, company, cost), first seen first."""
+        availability = [
+            (sku, bool(is_available), quantity)
+            for sku, is_available, quantity in self._db.execute(
+                "SELECT sku, is_available, quantity FROM availability ORDER BY rowid"
+            )
+        ]
+        costs = [
+            (sku, company_id, Decimal(cost))
+            for sku, company_id, cost in self._db.execute("SELECT sku, company_id, cost FROM costs ORDER BY rowid")
+        ]
+        return availability, costs
+
+    def load_products(self) -> tuple[list[dict[str, Any]], int, int, int | None]:
+        """The feed's products and its counters: next product id, version, last change."""
+        products = [json.loads(data) for (data,) in self._db.execute("SELECT data FROM products ORDER BY product_id")]
+        meta = self.meta()
+        updated = meta.get("product_feed_updated")
+        return (
+            products,
+            int(meta.get("product_feed_next_id", "1")),
+            int(meta.get("product_feed_version", "0")),
+            None if updated is None else int(updated),
+        )
+
+    # -- CatalogListener and ProductListener ----------------------------------------------
+
+    def availability_changed(self, records: Sequence[SkuAvailability]) -> None:
+        self._db.executemany(
+            "INSERT INTO availability VALUES (?, ?, ?) ON CONFLICT (sku) DO UPDATE"
+            " SET is_available = excluded.is_available, quantity = excluded.quantity",
+            ((record.sku, int(record.is_available), record.quantity) for record in records),
+        )
+
+    def costs_changed(self, costs: Sequence[tuple[str, int, Decimal]]) -> None:
+        self._db.executemany(
+            "INSERT INTO costs VALUES (?, ?, ?) ON CONFLICT (sku, company_id) DO UPDATE SET cost = excluded.cost",
+            ((sku, company_id, str(cost)) for sku, company_id, cost in costs),
+        )
+
+    def product_added(self, product: dict[str, Any]) -> None:
+        # ASCII JSON: a product's text may hold a lone surrogate, which UTF-8 (and so SQLite) cannot.
+        self._db.execute("INSERT INTO products VALUES (?, ?)", (product["Id"], json.dumps(product, ensure_ascii=True)))
+
+    def product_removed(self, product_id: int) -> None:
+        self._db.execute("DELETE FROM products WHERE product_id = ?", (product_id,))
+
+    def product_feed_changed(self, next_id: int, version: int, updated: int | None) -> None:
+        self._db.executemany(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+            [
+                ("product_feed_next_id", str(next_id)),
+                ("product_feed_version", str(version)),
+                *([] if updated is None else [("product_feed_updated", str(updated))]),
+            ],
+        )
 
     # -- StateListener --------------------------------------------------------------------
 

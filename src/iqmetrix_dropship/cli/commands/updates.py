@@ -68,23 +68,49 @@ def ship(
     ctx: typer.Context,
     order_id: OrderIdArgument,
     *,
-    tracking: Annotated[str, _text_option("--tracking", "The tracking number.")],
+    tracking: Annotated[
+        list[str],
+        _text_option(
+            "--tracking", "A tracking number; repeat it for several boxes of one shipment (sent comma-joined)."
+        ),
+    ],
     carrier: Annotated[str, _text_option("--carrier", "The shipping provider, e.g. UPS.")],
+    skus: Annotated[
+        list[str] | None,
+        _text_option("--sku", "Ship only this item (repeat it): one parcel of a split shipment."),
+    ] = None,
+    partial: Annotated[
+        bool,
+        typer.Option("--partial", help="With --sku: more parcels follow, the order becomes PartiallyShipped."),
+    ] = False,
     message: MessageOption = None,
-    info: InfoOption = None,
     db: DbOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Mark a whole order Shipped, with its tracking number and carrier.
+    """Mark an order Shipped, with its tracking numbers and carrier; or one parcel of it (--sku).
 
-    The server's echo is shown, and recorded in the ledger if there is one.
+    With --sku, those items are set Shipped, then the order PartiallyShipped (--partial: more parcels
+    to come) or Shipped (the last parcel). The server's echoes are shown, and recorded in the ledger
+    if there is one. A tracking number holding a comma is refused: commas separate them.
     """
-    _require_tracking(OrderStatus.SHIPPED.value, tracking, carrier)  # a blank one is no tracking number
+    _require_tracking(OrderStatus.SHIPPED.value, ",".join(tracking), carrier)  # a blank one is no tracking number
+    if partial and not skus:
+        raise CliError("--partial ships some items: name them with --sku")
     session = Session.of(ctx)
     with session.client() as client:
-        echo = client.update_order_status(
-            order_id, OrderStatus.SHIPPED, tracking_info=tracking, shipping_provider=carrier, message=message, info=info
-        )
+        if skus:
+            shipment = client.ship_items(
+                order_id,
+                skus,
+                tracking_numbers=tracking,
+                shipping_provider=carrier,
+                complete=not partial,
+                message=message,
+            )
+            _record(session, db, shipment.items)
+            echo = shipment.order
+        else:
+            echo = client.ship_order(order_id, tracking, carrier, message=message)
     _report(echo, _record(session, db, echo), json_output)
 
 
