@@ -21,19 +21,40 @@ def invoke(*args: str) -> str:
 
 
 def commands() -> dict[str, typer.core.TyperCommand]:
-    group = typer.main.get_command(app)
-    return dict(group.commands)  # type: ignore[attr-defined]
+    """Every command by its words after ``dropship``: ``sync``, and ``availability push`` in a group."""
+    found: dict[str, typer.core.TyperCommand] = {}
+    for name, command in typer.main.get_command(app).commands.items():  # type: ignore[attr-defined]
+        found[name] = command
+        for subname, subcommand in getattr(command, "commands", {}).items():
+            found[f"{name} {subname}"] = subcommand
+    return found
 
 
 COMMANDS = sorted(commands())
+GROUPS = {
+    "availability": {"push", "show"},
+    "costs": {"push"},
+    "products": {"add", "list", "feed", "remove", "replace"},
+    "shipping-options": {"serve"},
+}
 
 
 def test_every_command_is_listed_in_the_main_help() -> None:
     text = invoke("--help")
-    assert set(COMMANDS) == {
-        "login", "config", "feed", "sync", "orders", "order", "ship", "status", "item-status", "emulator", "run"
+    top = {name for name in COMMANDS if " " not in name}
+    assert top == {
+        "login", "config", "feed", "sync", "orders", "order", "ship", "status", "item-status", "emulator", "run",
+        "ping", "doctor", *GROUPS,
     }  # fmt: skip
-    for name in COMMANDS:
+    for name in top:
+        assert f" {name} " in text
+
+
+@pytest.mark.parametrize("group", sorted(GROUPS))
+def test_a_groups_help_lists_its_commands(group: str) -> None:
+    text = invoke(group, "--help")
+    assert {name.split()[1] for name in COMMANDS if name.startswith(f"{group} ")} == GROUPS[group]
+    for name in GROUPS[group]:
         assert f" {name} " in text
 
 
@@ -52,7 +73,7 @@ def test_the_main_help_names_every_global_option() -> None:
 
 @pytest.mark.parametrize("name", [name for name in COMMANDS if name != "emulator"])
 def test_a_commands_help_names_each_of_its_options_and_arguments(name: str) -> None:
-    text = invoke(name, "--help")
+    text = invoke(*name.split(), "--help")
     command = commands()[name]
     assert command.help is not None
     assert command.help.splitlines()[0] in text

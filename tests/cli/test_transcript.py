@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TRANSCRIPT = ROOT / "docs" / "cli-transcript.txt"
 PAGE = ROOT / "docs" / "cli.md"
 EMULATOR_ARGS = ["emulator", "--orders", "12", "--seed", "7"]
+STOCK = "sku,is_available,quantity\n9101AGAP6,true,10\n9101AGAP7,false,0\n"
 _TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 
 
@@ -75,6 +76,14 @@ def test_the_transcript_in_the_docs_is_a_real_run(tmp_path: Path, monkeypatch: p
         ship = f"ship {order_id} --tracking 1Z999 --carrier UPS"
         blocks.append((f"--profile emulator {ship}", run("--profile", "emulator", *ship.split())))
         blocks.append((f"order {order_id}", run("order", order_id)))
+        (tmp_path / "stock.csv").write_text(STOCK, encoding="utf-8")
+        blocks.append(
+            (
+                "--profile emulator availability push stock.csv",
+                run("--profile", "emulator", "availability", "push", "stock.csv"),
+            )
+        )
+        blocks.append(("--profile emulator availability show", run("--profile", "emulator", "availability", "show")))
 
         process.send_signal(signal.SIGTERM)
         assert process.wait(WAIT) == 0

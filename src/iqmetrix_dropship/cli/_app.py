@@ -15,7 +15,7 @@ from .._version import __version__
 from ._exit import EXIT_CODES_HELP, ExitCode, exit_code_for, message_for
 from ._logging import log_to_stderr
 from ._session import Session
-from .commands import account, emulator, ledger, run, sync, updates
+from .commands import account, catalog, emulator, health, ledger, run, shipping_options, sync, updates
 
 __all__ = ["app"]
 
@@ -105,6 +105,22 @@ def _global_options(
     accounts_url: Annotated[
         str | None, _option("--accounts-url", "Accounts (token) base, with /v1. (env: IQMETRIX_ACCOUNTS_URL)")
     ] = None,
+    availability_url: Annotated[
+        str | None,
+        _option(
+            "--availability-url",
+            "Availability (SupplierSkus) base, with /v1; default: the environment's, or --base-url for "
+            "a host outside iqmetrix.net. (env: IQMETRIX_AVAILABILITY_URL)",
+        ),
+    ] = None,
+    product_library_url: Annotated[
+        str | None,
+        _option(
+            "--product-library-url",
+            "Product library (product feed) base, with /v1; default as --availability-url. "
+            "(env: IQMETRIX_PRODUCT_LIBRARY_URL)",
+        ),
+    ] = None,
     timeout: Annotated[
         float | None, _option("--timeout", "Seconds to wait for an answer (default 30). (env: IQMETRIX_TIMEOUT)")
     ] = None,
@@ -129,6 +145,8 @@ def _global_options(
         "environment": environment,
         "base_url": base_url,
         "accounts_url": accounts_url,
+        "availability_url": availability_url,
+        "product_library_url": product_library_url,
         "timeout": None if timeout is None else str(timeout),
         "max_retries": None if max_retries is None else str(max_retries),
     }
@@ -148,8 +166,42 @@ for name, command in (
     ("ship", updates.ship),
     ("status", updates.status),
     ("item-status", updates.item_status),
+    ("ping", health.ping),
+    ("doctor", health.doctor),
 ):
     app.command(name)(_reporting(command))
+
+
+def _group(name: str, help: str, commands: dict[str, Callable[..., None]]) -> None:
+    """``dropship NAME SUBCOMMAND``: a group of commands, each reporting errors like the others."""
+    group = typer.Typer(
+        name=name, help=help, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
+    )
+    for subname, command in commands.items():
+        group.command(subname)(_reporting(command))
+    app.add_typer(group, name=name)
+
+
+_group(
+    "availability",
+    "Tell iQmetrix what is in stock (push a CSV file), or show what it holds now.",
+    {"push": catalog.push_availability, "show": catalog.show_availability},
+)
+_group("costs", "Send wholesale costs per company, from a CSV file.", {"push": catalog.push_costs})
+_group(
+    "products",
+    "Manage a product feed (catalogue onboarding): add, list, remove, replace products.",
+    {
+        "add": catalog.add_product,
+        "list": catalog.list_products,
+        "feed": catalog.show_feed,
+        "remove": catalog.remove_product,
+        "replace": catalog.replace_product,
+    },
+)
+# `dropship shipping-options serve`: a group of its own, which reports its errors itself
+# (commands/shipping_options.py).
+app.add_typer(shipping_options.app, name="shipping-options")
 app.command(
     "emulator",
     add_help_option=False,  # its --help is the emulator's own

@@ -25,21 +25,34 @@ from ..models import (
     OrderCreated,
     OrderStatusUpdate,
     OrderStatusUpdated,
+    Product,
+    ProductAvailability,
+    ProductCost,
+    ProductFeed,
+    SupplierSku,
     UnknownEvent,
 )
 
 __all__ = [
+    "MAX_LISTED",
+    "availability_table",
+    "costs_table",
     "echo_json",
     "err_console",
     "event_summary",
+    "feed_fields",
     "feed_table",
     "fields_table",
     "history_table",
     "items_table",
+    "listing",
     "order_fields",
     "orders_table",
     "out_console",
     "plural",
+    "product_json",
+    "products_table",
+    "supplier_skus_table",
     "time_text",
     "update_fields",
     "update_items_table",
@@ -293,3 +306,80 @@ def update_items_table(echo: ItemStatusUpdate) -> Table:
             _text(item.message),
         )
     return table
+
+
+# -- the catalogue: availability, costs, the product feed ----------------------------------------
+
+MAX_LISTED = 20
+"""Bad rows, failed SKUs, products of a dry run: a listing stops after this many (``--json`` has all)."""
+
+
+def listing(lines: Sequence[str], *, limit: int = MAX_LISTED, more: str = "more") -> list[str]:
+    """At most ``limit`` lines, then ``... and N more``."""
+    shown = list(lines[:limit])
+    if len(lines) > limit:
+        shown.append(f"... and {len(lines) - limit} {more} (--json lists them all)")
+    return shown
+
+
+def supplier_skus_table(skus: Sequence[SupplierSku]) -> Table:
+    table = _table(
+        "sku", "available", "quantity", "entity id", "id",
+        title=f"{plural(len(skus), 'SKU')} held by iQmetrix", right=("quantity", "entity id"), whole=("id",),
+    )  # fmt: skip
+    for sku in skus:
+        table.add_row(
+            sku.supplier_sku,
+            "yes" if sku.is_available else "no",
+            str(sku.quantity),
+            _text(sku.supplier_entity_id),
+            _text(sku.id),
+        )
+    return table
+
+
+def availability_table(products: Sequence[ProductAvailability], title: str) -> Table:
+    table = _table("sku", "available", "quantity", title=title, right=("quantity",))
+    for product in products:
+        table.add_row(product.sku, "yes" if product.is_available else "no", str(product.quantity))
+    return table
+
+
+def costs_table(products: Sequence[ProductCost], title: str) -> Table:
+    table = _table("sku", "cost", "companies", title=title, right=("cost",))
+    for product in products:
+        table.add_row(product.sku, f"{product.cost:.2f}", " ".join(str(company) for company in product.company_ids))
+    return table
+
+
+def product_json(product: Product) -> dict[str, Any]:
+    """A product in the wire's shape, its ``Id`` first: what ``dropship products add`` reads back."""
+    return ({"Id": product.id} if product.id is not None else {}) | product.to_json_body()
+
+
+def products_table(products: Sequence[Product], title: str) -> Table:
+    table = _table(
+        "id", "model", "manufacturer", "manufacturer sku", "upc", "vendor skus",
+        title=title, right=("id",), whole=("id",),
+    )  # fmt: skip
+    for product in products:
+        table.add_row(
+            _text(product.id),
+            product.model_name,
+            _text(product.manufacturer),
+            _text(product.manufacturer_sku),
+            _text(product.upc),
+            " ".join(sku.sku for sku in product.vendor_skus) or "-",
+        )
+    return table
+
+
+def feed_fields(feed: ProductFeed) -> list[tuple[str, object]]:
+    updated = feed.last_received_updates_from_provider_utc
+    return [
+        ("feed", feed.id),
+        ("provider", feed.provider_name),
+        ("version", feed.version),
+        ("last update", f"{time_text(updated)} UTC" if updated else None),
+        ("products", len(feed.products)),
+    ]

@@ -58,9 +58,18 @@ class Session:
         return self._settings
 
     @contextmanager
-    def client(self, *, on_response: Callable[[httpx.Response], None] | None = None) -> Iterator[DropshipClient]:
-        """A client from the settings. ``on_response`` sees every HTTP answer (sync counts feed pages)."""
-        options = self.settings.client_options()
+    def client(
+        self,
+        *,
+        on_response: Callable[[httpx.Response], None] | None = None,
+        hosts_only: bool = False,
+        **overrides: Any,
+    ) -> Iterator[DropshipClient]:
+        """A client from the settings. ``on_response`` sees every HTTP answer (sync counts feed pages,
+        doctor reads the server's clock). ``hosts_only``: no credentials needed, for ``ping`` alone.
+        ``overrides`` replace settings (doctor asks once: ``max_retries=0``)."""
+        options = self.settings.host_options() if hosts_only else self.settings.client_options()
+        options.update(overrides)
         hooks = {"response": [on_response]} if on_response is not None else {}
         timeout = options.get("timeout", DEFAULT_TIMEOUT)
         # The same httpx settings as the client's own default; ours only to add the hook.

@@ -42,6 +42,7 @@ __all__ = [
     "ENV_VARS",
     "SECRETS",
     "SETTINGS",
+    "URL_SETTINGS",
     "ConfigFile",
     "Setting",
     "Settings",
@@ -60,11 +61,16 @@ SETTINGS = (
     "environment",
     "base_url",
     "accounts_url",
+    "availability_url",
+    "product_library_url",
     "timeout",
     "max_retries",
     "db",
 )
 SECRETS = frozenset({"client_secret", "password", "access_token"})
+URL_SETTINGS = ("base_url", "accounts_url", "availability_url", "product_library_url")
+"""The four hosts. The emulator profile names two: the others follow ``base_url`` when it is not an
+``*.iqmetrix.net`` host (the client's rule), so that an emulator on another port needs one URL."""
 CREDENTIALS = ("client_id", "client_secret", "username", "password")
 
 # The names DropshipClient.from_env reads (API.md), plus three of the command line's own
@@ -123,9 +129,7 @@ class Settings:
                 "no supplier id: pass --supplier-id, set IQMETRIX_SUPPLIER_ID, or choose a profile (--profile)"
             )
         options: dict[str, Any] = {
-            name: self.get(name)
-            for name in ("supplier_id", "environment", "base_url", "accounts_url")
-            if self.get(name) is not None
+            name: self.get(name) for name in ("supplier_id", "environment", *URL_SETTINGS) if self.get(name) is not None
         }
         if self.get("access_token") is not None:
             options["access_token"] = self.get("access_token")
@@ -136,6 +140,18 @@ class Settings:
                 names = ", ".join(ENV_VARS[name] for name in missing)
                 raise CliError(f"missing {flags} (or set {names}, or choose a profile with --profile)")
             options.update({name: self.get(name) for name in CREDENTIALS})
+        return options | self._timing()
+
+    def host_options(self) -> dict[str, Any]:
+        """Keyword arguments for a client that only asks the hosts' health checks (``ping``): the
+        hosts and timing; no credentials are needed, as a health check sends no token."""
+        options: dict[str, Any] = {name: self.get(name) for name in ("environment", *URL_SETTINGS) if self.get(name)}
+        # DropshipClient needs a supplier id and a way to a token; a health check uses neither.
+        options.update(supplier_id=1, access_token="unused-by-health-checks")  # noqa: S106
+        return options | self._timing()
+
+    def _timing(self) -> dict[str, Any]:
+        options: dict[str, Any] = {}
         if (timeout := self.values.get("timeout")) is not None:
             options["timeout"] = _number(timeout, float, "timeout", minimum=0.001)
         if (retries := self.values.get("max_retries")) is not None:
