@@ -151,13 +151,37 @@ def test_a_wrong_supplier_id_stops_the_push(api: respx.MockRouter, client: Any) 
     assert len(result.failed_products) == 4
 
 
-def test_an_accepted_push_with_an_odd_echo_is_still_accepted(api: respx.MockRouter, client: Any) -> None:
-    api.post(AVAILABILITY_POST).respond(202, text="<html>ok</html>")
+def test_an_accepted_push_without_an_echo_is_accepted(api: respx.MockRouter, client: Any) -> None:
+    api.post(AVAILABILITY_POST).respond(202)
 
     result = client.push_availability(stock(2))
 
     assert result.ok
     assert result.ids == ()
+
+
+@pytest.mark.parametrize("body", ["<html><title>Sign in</title></html>", "OK", '{"Id": '])
+def test_a_2xx_that_is_not_a_json_echo_is_not_counted_as_accepted(
+    api: respx.MockRouter, client: Any, body: str
+) -> None:
+    # A proxy's or a login page's 200 at a wrong base_url: the stock never reached iQmetrix.
+    api.post(AVAILABILITY_POST).respond(200, text=body)
+
+    result = client.push_availability(stock(2))
+
+    assert not result.ok
+    assert result.accepted == ()
+    assert isinstance(result.failed[0].error, UnexpectedResponseError)
+    assert "base_url" in str(result.failed[0].error)
+
+
+def test_a_zero_cost_is_never_sent_as_negative_zero(api: respx.MockRouter, client: Any) -> None:
+    route = api.post(COST_POST).mock(side_effect=echo)
+
+    client.push_costs([ProductCost("A", Decimal("-0.00"), [1]), {"sku": "B", "cost": "-0", "company_ids": [1]}])
+
+    assert b"-0" not in route.calls[0].request.content
+    assert [p["Cost"] for p in bodies(route)[0]["Products"]] == [0.0, 0.0]
 
 
 @pytest.mark.parametrize(
@@ -456,6 +480,17 @@ def test_replace_product_removes_then_adds(api: respx.MockRouter, client: Any) -
     assert added.called
 
 
+def test_a_removal_whose_first_attempt_failed_and_whose_retry_finds_it_gone_succeeds(
+    api: respx.MockRouter, client: Any, sleeps: list[float]
+) -> None:
+    answers = iter([httpx.Response(503, text="Service Unavailable"), httpx.Response(404, json={"Message": "NotFound"})])
+    api.delete(f"{FEED}/Products(9001)").mock(side_effect=lambda request: next(answers))
+    added = api.post(f"{FEED}/Products").mock(side_effect=stored)
+
+    assert client.replace_product(1234, 9001, PRODUCT).id == 9001
+    assert added.called  # the 503 may have removed it: the 404 of the retry says it did
+
+
 def test_replace_product_adds_nothing_when_the_product_to_remove_is_unknown(api: respx.MockRouter, client: Any) -> None:
     api.delete(f"{FEED}/Products(9001)").respond(404, json={"Message": "NotFound"})
     added = api.post(f"{FEED}/Products").mock(side_effect=stored)
@@ -496,6 +531,18 @@ def test_ping_asks_each_configured_host_without_a_token(api: respx.MockRouter, c
     assert not statuses["product_library"].ok
     assert statuses["product_library"].status_code == 503
     assert all("Authorization" not in call.request.headers for route in routes for call in route.calls)
+
+
+def test_ping_asks_a_host_serving_several_services_once(api: respx.MockRouter, client_factory: Any) -> None:
+    route = api.get(f"{BASE}/ping").respond(200, json={"ApplicationVersion": "1"})
+    api.get(f"{ACCOUNTS}/ping").respond(200, json={})
+    client = client_factory()  # availability and the product library on base_url
+
+    statuses = client.ping()
+
+    assert route.call_count == 1
+    assert {name: status.service for name, status in statuses.items()} == {name: name for name in statuses}
+    assert statuses["product_library"].application_version == "1"
 
 
 def test_ping_reports_an_unreachable_host_rather_than_raising(api: respx.MockRouter, client: Any) -> None:

@@ -232,3 +232,18 @@ def test_availability_costs_and_products_survive_a_restart(tmp_path: Path) -> No
         [added] = restarted.service.add_products(MINIMAL)
         assert added["Id"] == gone["Id"] + 1
         assert kept in restarted.products()
+
+
+@pytest.mark.parametrize("stamp", ["2016-02-30T12:00:00Z", "2016-01-01T25:61:61Z", "9999-12-31T23:59:59.9999999+99:99"])
+def test_a_timestamp_no_client_could_read_back_is_refused(api: Api, stamp: str) -> None:
+    response = add(api, {**PRODUCT, "LastModifiedByVendorUtc": stamp})
+
+    assert response.status_code == 400
+    assert "LastModifiedByVendorUtc" in response.text
+    assert api.get(PRODUCTS).json() == []
+
+
+def test_a_timestamp_with_seven_digits_and_an_offset_is_taken(api: Api) -> None:
+    response = add(api, {**PRODUCT, "LastModifiedByVendorUtc": "2016-01-20T17:11:21.1234567+14:00"})
+
+    assert response.status_code == 200, response.text

@@ -579,3 +579,92 @@ def test_the_command_line_refuses_a_user_name_without_the_password_in_the_enviro
 
     assert main(["--shipping-options-url", "https://s.example/", "--shipping-options-username", "a"]) == 2
     assert "DROPSHIP_EMULATOR_SHIPPING_PASSWORD" in capsys.readouterr().err
+
+
+# -- found by the review: masking, a trickling answer, sku names ----------------------------------
+
+
+def basic_token(password: str = PASSWORD) -> str:
+    return base64.b64encode(f"iqmetrix:{password}".encode()).decode()
+
+
+def test_a_secret_quoted_back_inside_an_option_is_masked_in_the_problem(emulator: Emulator, supplier: Supplier) -> None:
+    supplier.answer = (200, {"ShippingOptions": [{"Id": "1", "Cost": 1, "Currency": f"Basic {basic_token()}"}]})
+
+    with pytest.raises(ShippingOptionsError) as failed:
+        emulator.place_order()
+
+    shown = [str(failed.value), json.dumps(emulator.shipping_log()[0].as_dict())]
+    assert all(basic_token() not in text and PASSWORD not in text for text in shown)
+    assert "Currency" in str(failed.value)
+
+
+def test_a_json_escaped_secret_is_masked(url: str, supplier: Supplier) -> None:
+    password = "s3cret/Pa55"
+    supplier.answer = (401, b'{"Message": "who is iqmetrix:s3cret\\/Pa55?"}')
+    config = EmulatorConfig(
+        orders=1, shipping_options_url=url, shipping_options_username="iqmetrix", shipping_options_password=password
+    )
+    with Emulator(config) as emulator, pytest.raises(ShippingOptionsError) as failed:
+        emulator.place_order()
+
+    assert "s3cret\\/Pa55" not in str(failed.value.body)
+    assert "***" in str(failed.value.body)
+
+
+def test_a_secret_at_the_cut_of_a_long_body_is_masked_before_the_cut(emulator: Emulator, supplier: Supplier) -> None:
+    supplier.answer = (401, b"x" * 1990 + f"Basic {basic_token()}".encode())
+
+    with pytest.raises(ShippingOptionsError) as failed:
+        emulator.place_order()
+
+    assert basic_token()[:4] not in str(failed.value.body).removeprefix("x" * 1990)
+
+
+def test_a_refusal_names_skus_as_whole_words(emulator: Emulator, supplier: Supplier) -> None:
+    supplier.answer = (400, b"Out of stock: A10")
+
+    with pytest.raises(OrderRefused) as refused:
+        emulator.place_order(items=[{"sku": "A1"}, {"sku": "A10"}])
+
+    assert refused.value.skus == ("A10",)
+
+
+def test_a_refusal_names_the_skus_of_its_out_of_stock_list(emulator: Emulator, supplier: Supplier) -> None:
+    supplier.answer = (400, {"Message": "Out of stock: A10 (A1 is fine)", "OutOfStock": ["A10"]})
+
+    with pytest.raises(OrderRefused) as refused:
+        emulator.place_order(items=[{"sku": "A1"}, {"sku": "A10"}])
+
+    assert refused.value.skus == ("A10",)
+
+
+def test_an_answer_that_trickles_past_the_timeout_fails_at_the_timeout() -> None:
+    stop = threading.Event()
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+
+        def trickle() -> None:
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+                )
+                while not stop.wait(0.05):  # a byte every 50 ms: each read is quick, the answer never ends
+                    try:
+                        connection.sendall(b" ")
+                    except OSError:
+                        return
+
+        server = threading.Thread(target=trickle, daemon=True)
+        server.start()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/ShippingOptions"
+        emulator = Emulator(orders=1, shipping_options_url=url, shipping_options_timeout=0.5)
+        try:
+            with pytest.raises(ShippingOptionsError, match=r"did not answer within 0\.5 s"):
+                emulator.place_order()
+        finally:
+            stop.set()
+            server.join(5)

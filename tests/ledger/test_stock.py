@@ -10,7 +10,13 @@ import httpx
 import pytest
 import respx
 
-from iqmetrix_dropship import DropshipClient, InvalidRequestError, ProductAvailability, RetryPolicy
+from iqmetrix_dropship import (
+    AsyncDropshipClient,
+    DropshipClient,
+    InvalidRequestError,
+    ProductAvailability,
+    RetryPolicy,
+)
 from iqmetrix_dropship.ledger import OrderLedger
 
 from .conftest import OpenLedger
@@ -118,3 +124,11 @@ def test_a_chunk_that_failed_is_not_recorded_and_is_sent_again_next_time(
     assert sent(route) == [["A"], ["B"], ["B"]]
     assert again.ok
     assert set(ledger.pushed_availability()) == {"A", "B"}
+
+
+def test_the_ledger_refuses_an_async_client_and_names_the_recipe(ledger: OrderLedger) -> None:
+    client = AsyncDropshipClient(60455, access_token="token", base_url=BASE)
+
+    with pytest.raises(TypeError, match=r"availability_changes, then await client\.push_availability"):
+        ledger.push_availability(client, [p("A", True, 1)])  # type: ignore[arg-type]
+    assert ledger.pushed_availability() == {}

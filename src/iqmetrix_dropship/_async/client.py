@@ -3,6 +3,7 @@ replay, one token fetch at a time."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime
@@ -15,7 +16,14 @@ from tenacity import AsyncRetrying
 
 from .._base import ClientBase
 from .._concurrency import AsyncCondition, async_shield, async_sleep
-from .._exceptions import APIConnectionError, APIError, DropshipError, TokenError, UnexpectedResponseError
+from .._exceptions import (
+    APIConnectionError,
+    APIError,
+    DropshipError,
+    NotFoundError,
+    TokenError,
+    UnexpectedResponseError,
+)
 from .._protocol import rules
 from .._protocol.catalog import (
     DEFAULT_CHUNK_SIZE,
@@ -31,6 +39,7 @@ from .._protocol.catalog import (
     echo_id,
     ping_requests,
     product_requests,
+    push_answer,
     read_ping,
     read_product_feed,
     read_products,
@@ -354,8 +363,8 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
         ids: list[str] = []
         for n, (request, chunk) in enumerate(requests):
             try:
-                response = await self._send(request, timeout, max_retries)
-            except (APIError, APIConnectionError, TokenError) as error:
+                response = push_answer(request, await self._send(request, timeout, max_retries))
+            except (APIError, APIConnectionError, TokenError, UnexpectedResponseError) as error:
                 logger.warning("%s %s: %d products not accepted: %s", request.method, request.url, len(chunk), error)
                 failed.append(FailedChunk(chunk, error))
                 if refused_everything(error):
@@ -407,8 +416,17 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
     async def remove_product(
         self, feed_id: int, product_id: int, *, timeout: Any = None, max_retries: int | None = None
     ) -> None:
-        """Remove a product from a product feed (``NotFoundError`` if the feed or product is unknown)."""
-        await self._send(self._products.remove(feed_id, product_id), timeout, max_retries)
+        """Remove a product from a product feed (``NotFoundError`` if the feed or product is unknown).
+
+        A ``404`` to a retry, after an attempt that failed without an answer or with a ``5xx``, means
+        that attempt removed it: the call succeeds.
+        """
+        try:
+            await self._send(self._products.remove(feed_id, product_id), timeout, max_retries)
+        except NotFoundError as error:
+            if not error.retries:
+                raise
+            logger.info("product %s of feed %s was already gone on a retry: removed", product_id, feed_id)
 
     async def replace_product(
         self,
@@ -426,7 +444,7 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
         """
         checked = checked_product(product)
         add = self._products.add(feed_id, checked)
-        await self._send(self._products.remove(feed_id, product_id), timeout, max_retries)
+        await self.remove_product(feed_id, product_id, timeout=timeout, max_retries=max_retries)
         try:
             stored = read_products(add, await self._send(add, timeout, max_retries))
         except DropshipError as error:
@@ -450,7 +468,11 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
         """A health check of each configured service (dropship, accounts, availability, product
         library), without a token, one attempt each; never raises for a service that is down."""
         statuses: dict[str, ServiceStatus] = {}
+        by_url: dict[str, ServiceStatus] = {}
         for service, request in ping_requests(self._config).items():
+            if request.url in by_url:  # one host serving several services (an emulator, a proxy)
+                statuses[service] = dataclasses.replace(by_url[request.url], service=service)
+                continue
             try:
                 response = await self._send(request, timeout, 0)
             except APIError as error:
@@ -461,6 +483,7 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
                 statuses[service] = unreachable(service, request, error)
             else:
                 statuses[service] = read_ping(service, request, response)
+            by_url[request.url] = statuses[service]
         return statuses
 
     # -- the I/O: one retry loop, one 401 replay, one token fetch at a time -------------------

@@ -255,7 +255,7 @@ class ProductRequests:
 
 
 def ping_requests(config: ClientConfig) -> dict[str, Request]:
-    """One health check per configured service (the same host serving several is asked once)."""
+    """One health check per configured service (the caller asks a URL shared by several once)."""
     hosts = {
         "dropship": config.base_url,
         "accounts": config.accounts_url,
@@ -287,6 +287,16 @@ def _json(request: Request, response: Response) -> Any:
     if data is None and response.content.strip():
         raise _unexpected(request, response, "is not JSON")
     return data
+
+
+def push_answer(request: Request, response: Response) -> Response:
+    """A push's 2xx, unless its body says it did not come from the API: HTML or other text where a
+    JSON echo (or nothing) was expected is a proxy's or a login page's answer, at a wrong
+    ``base_url``; counting it as accepted would make the ledger believe iQmetrix holds the stock."""
+    body = response.content.strip()
+    if body and not response.truncated and read_json(response.content) is None:
+        raise _unexpected(request, response, "is not the JSON echo of a push (is base_url an API host?)")
+    return response
 
 
 def echo_id(response: Response) -> str | None:

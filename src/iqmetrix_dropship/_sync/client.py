@@ -4,6 +4,7 @@ replay, one token fetch at a time."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
@@ -16,7 +17,14 @@ from tenacity import Retrying
 
 from .._base import ClientBase
 from .._concurrency import Condition, shield, sleep
-from .._exceptions import APIConnectionError, APIError, DropshipError, TokenError, UnexpectedResponseError
+from .._exceptions import (
+    APIConnectionError,
+    APIError,
+    DropshipError,
+    NotFoundError,
+    TokenError,
+    UnexpectedResponseError,
+)
 from .._protocol import rules
 from .._protocol.catalog import (
     DEFAULT_CHUNK_SIZE,
@@ -32,6 +40,7 @@ from .._protocol.catalog import (
     echo_id,
     ping_requests,
     product_requests,
+    push_answer,
     read_ping,
     read_product_feed,
     read_products,
@@ -353,8 +362,8 @@ class DropshipClient(ClientBase["httpx.Client"]):
         ids: list[str] = []
         for n, (request, chunk) in enumerate(requests):
             try:
-                response = self._send(request, timeout, max_retries)
-            except (APIError, APIConnectionError, TokenError) as error:
+                response = push_answer(request, self._send(request, timeout, max_retries))
+            except (APIError, APIConnectionError, TokenError, UnexpectedResponseError) as error:
                 logger.warning("%s %s: %d products not accepted: %s", request.method, request.url, len(chunk), error)
                 failed.append(FailedChunk(chunk, error))
                 if refused_everything(error):
@@ -402,8 +411,17 @@ class DropshipClient(ClientBase["httpx.Client"]):
     def remove_product(
         self, feed_id: int, product_id: int, *, timeout: Any = None, max_retries: int | None = None
     ) -> None:
-        """Remove a product from a product feed (``NotFoundError`` if the feed or product is unknown)."""
-        self._send(self._products.remove(feed_id, product_id), timeout, max_retries)
+        """Remove a product from a product feed (``NotFoundError`` if the feed or product is unknown).
+
+        A ``404`` to a retry, after an attempt that failed without an answer or with a ``5xx``, means
+        that attempt removed it: the call succeeds.
+        """
+        try:
+            self._send(self._products.remove(feed_id, product_id), timeout, max_retries)
+        except NotFoundError as error:
+            if not error.retries:
+                raise
+            logger.info("product %s of feed %s was already gone on a retry: removed", product_id, feed_id)
 
     def replace_product(
         self,
@@ -421,7 +439,7 @@ class DropshipClient(ClientBase["httpx.Client"]):
         """
         checked = checked_product(product)
         add = self._products.add(feed_id, checked)
-        self._send(self._products.remove(feed_id, product_id), timeout, max_retries)
+        self.remove_product(feed_id, product_id, timeout=timeout, max_retries=max_retries)
         try:
             stored = read_products(add, self._send(add, timeout, max_retries))
         except DropshipError as error:
@@ -445,7 +463,11 @@ class DropshipClient(ClientBase["httpx.Client"]):
         """A health check of each configured service (dropship, accounts, availability, product
         library), without a token, one attempt each; never raises for a service that is down."""
         statuses: dict[str, ServiceStatus] = {}
+        by_url: dict[str, ServiceStatus] = {}
         for service, request in ping_requests(self._config).items():
+            if request.url in by_url:  # one host serving several services (an emulator, a proxy)
+                statuses[service] = dataclasses.replace(by_url[request.url], service=service)
+                continue
             try:
                 response = self._send(request, timeout, 0)
             except APIError as error:
@@ -456,6 +478,7 @@ class DropshipClient(ClientBase["httpx.Client"]):
                 statuses[service] = unreachable(service, request, error)
             else:
                 statuses[service] = read_ping(service, request, response)
+            by_url[request.url] = statuses[service]
         return statuses
 
     # -- the I/O: one retry loop, one 401 replay, one token fetch at a time -------------------

@@ -172,7 +172,7 @@ def _cost(value: object, field: str) -> Decimal:
         raise InvalidFieldError(field, f"must be from 0 to less than {MAX_COST}, not {preview(value)}")
     if cost != cost.quantize(_CENT):
         raise InvalidFieldError(field, f"must have at most 2 decimal places, not {preview(value)}")
-    return cost.copy_abs()  # -0 -> 0
+    return cost.quantize(_CENT).copy_abs()  # stored to the cent: 12.990 is 12.99; -0 is 0
 
 
 def _company_ids(value: object, field: str) -> tuple[int, ...]:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from ._checks import InvalidFieldError, integer, preview
@@ -62,8 +63,24 @@ _MAX_URL = 2_000
 _MAX_LIST = 200  # fields, assets or vendor skus of one product
 # What .NET's DateTime reads from JSON: a date, a time, up to 7 fractional digits, an optional offset.
 _TIMESTAMP = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,7})?(?:Z|[+-][0-9]{2}:[0-9]{2})?"
+    r"(?P<when>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.[0-9]{1,7})?"
+    r"(?:Z|(?P<sign>[+-])(?P<hours>[0-9]{2}):(?P<minutes>[0-9]{2}))?"
 )
+
+
+def _is_timestamp(text: str) -> bool:
+    """A date and time .NET would read: the regex's shape, a real calendar date and time, an offset
+    of at most 14:00 (what a client then parses back without an error)."""
+    match = _TIMESTAMP.fullmatch(text)
+    if match is None:
+        return False
+    try:
+        datetime.strptime(match["when"], "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        return False
+    if match["sign"] is None:
+        return True
+    return int(match["minutes"]) < 60 and int(match["hours"]) * 60 + int(match["minutes"]) <= 14 * 60
 
 
 class ProductListener(Protocol):
@@ -163,7 +180,7 @@ def _product(raw: object, where: str) -> dict[str, Any]:
             {"AssetUrl": _text(asset.get("AssetUrl"), f"{where}Assets[{n}].AssetUrl", _MAX_URL, required=True)}
         )
     modified = _text(product.get("LastModifiedByVendorUtc"), f"{where}LastModifiedByVendorUtc", 40)
-    if modified is not None and not _TIMESTAMP.fullmatch(modified):
+    if modified is not None and not _is_timestamp(modified):
         raise InvalidFieldError(
             f"{where}LastModifiedByVendorUtc",
             f"must be an ISO 8601 date and time (such as 2016-01-01T12:00:00Z), not {preview(modified)}",

@@ -34,11 +34,15 @@ travel (``?code=`` of Azure Functions).
 from __future__ import annotations
 
 import json
+import re
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
+from urllib.parse import quote as quote_url
+from urllib.parse import quote_plus
 
 import httpx
 
@@ -223,6 +227,18 @@ def _options(body: object) -> tuple[ShippingOption, ...]:
     return options
 
 
+def _escaped_forms(secrets: Sequence[str]) -> tuple[str, ...]:
+    """Each secret as it may appear in an answer: as is, JSON-escaped (ASCII or not, ``/`` as
+    ``\\/``), URL-encoded; longest first, so that a longer form is masked before its part."""
+    forms: set[str] = set()
+    for secret in secrets:
+        escaped = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+        escaped |= {form.replace("/", "\\/") for form in escaped}
+        escaped |= {quote_url(secret, safe=""), quote_plus(secret, safe="")}
+        forms |= {form for form in escaped if form}
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
 def _text_of(body: bytes) -> str:
     return body.decode("utf-8", "replace")[:_MAX_BODY_SHOWN]
 
@@ -299,10 +315,27 @@ class ShippingCall:
 
 
 def named_skus(body: str | None, order: Order) -> tuple[str, ...]:
-    """The order's skus that a refusal's body names, in the order's order, whatever its format."""
+    """The order's skus that a refusal's body names, in the order's order, whatever its format: a
+    JSON list of them (the kit's ``OutOfStock``, or ``Skus``), else each sku as a whole word of the
+    text (``A1`` is not named by ``A10``)."""
     if not body:
         return ()
-    return tuple(line.sku for line in order.items if line.sku in body)
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    listed = next(
+        (
+            data[key]
+            for key in ("OutOfStock", "Skus", "skus")
+            if isinstance(data, dict) and isinstance(data.get(key), list)
+        ),
+        None,
+    )
+    if listed is not None:
+        named = {str(sku) for sku in listed}
+        return tuple(line.sku for line in order.items if line.sku in named)
+    return tuple(line.sku for line in order.items if re.search(rf"(?<![\w-]){re.escape(line.sku)}(?![\w-])", body))
 
 
 # -- the driver -----------------------------------------------------------------------------
@@ -315,6 +348,7 @@ class ShippingOptionsClient:
     def __init__(self, endpoint: ShippingEndpoint) -> None:
         self.endpoint = endpoint
         self._secrets = endpoint.secrets()
+        self._forms = _escaped_forms(self._secrets)
         self._lock = threading.Lock()
         self._client: httpx.Client | None = None
 
@@ -322,8 +356,9 @@ class ShippingOptionsClient:
         return f"<ShippingOptionsClient {self.endpoint!r}>"
 
     def mask(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, _MASK)
+        """``text`` without any secret, also as a server may have escaped it (JSON, ``\\/``, URL)."""
+        for form in self._forms:
+            text = text.replace(form, _MASK)
         return text
 
     def _http(self) -> httpx.Client:
@@ -348,6 +383,8 @@ class ShippingOptionsClient:
         endpoint, shown = self.endpoint, self.endpoint.shown_url
         content = json.dumps(query, ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json"}
+        # httpx's timeout bounds each read; the deadline bounds the whole answer, however it trickles.
+        deadline = time.monotonic() + endpoint.timeout
         try:
             with self._http().stream("POST", endpoint.url, content=content, headers=headers) as response:
                 body = bytearray()
@@ -356,6 +393,8 @@ class ShippingOptionsClient:
                     if len(body) > MAX_ANSWER_BYTES:
                         problem = f"the shipping-options server at {shown} answered more than {MAX_ANSWER_BYTES} bytes"
                         return Quote("failed", response.status_code, problem=problem)
+                    if time.monotonic() > deadline:
+                        raise httpx.ReadTimeout("the answer took too long", request=response.request)
                 status = response.status_code
         except httpx.TimeoutException:
             problem = f"the shipping-options server at {shown} did not answer within {endpoint.timeout:g} s"
@@ -370,9 +409,11 @@ class ShippingOptionsClient:
             problem = f"the call to the shipping-options server at {shown} failed ({type(error).__name__}: {error})"
             return Quote("failed", None, problem=self.mask(problem.replace(endpoint.url, shown)))
         quote = judge_answer(status, bytes(body), has_credentials=bool(self._secrets))
-        if quote.body is None:
-            return quote
-        return Quote(quote.outcome, quote.status, quote.options, quote.problem, self.mask(quote.body))
+        # Masked whole, then cut: a cut first could keep the start of a secret. The problem too,
+        # as it may quote a value of the answer (a server echoing our Authorization header).
+        shown_body = None if quote.body is None else self.mask(bytes(body).decode("utf-8", "replace"))[:_MAX_BODY_SHOWN]
+        problem = None if quote.problem is None else self.mask(quote.problem)
+        return Quote(quote.outcome, quote.status, quote.options, problem, shown_body)
 
     def close(self) -> None:
         with self._lock:

@@ -163,9 +163,7 @@ class DropshipState:
             info=info,
         )
         if status == _PARTIALLY_SHIPPED:
-            items = tuple(
-                item._replace(status=order.item_statuses.get(item.sku, item.status)) for item in items
-            )
+            items = tuple(item._replace(status=order.item_statuses.get(item.sku, item.status)) for item in items)
         return self._record_statuses(order, items, timestamp, order_status=status)
 
     def record_item_update(self, order: Order, items: tuple[ItemInfo, ...], timestamp: int) -> StatusUpdatedEvent:

@@ -9,6 +9,7 @@ point an entry is either applied and passed, or neither: applied exactly once.
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
@@ -287,6 +288,11 @@ class OrderLedger:
         With an ``AsyncDropshipClient``: ``changes = ledger.availability_changes(stock)``, then
         ``result = await client.push_availability(changes)``, then ``ledger.record_availability(result.accepted)``.
         """
+        if inspect.iscoroutinefunction(getattr(client, "push_availability", None)):
+            raise TypeError(
+                "ledger.push_availability takes a DropshipClient; with an AsyncDropshipClient, call "
+                "availability_changes, then await client.push_availability, then record_availability"
+            )
         changed = self.availability_changes(products, complete=complete)
         if not changed:
             return PushResult()

@@ -89,7 +89,7 @@ def check_money(value: Any, field: str = "Cost") -> Decimal:
         raise ValueError(f"{field} is too large: {value}")
     if value != value.quantize(Decimal("0.01")):
         raise ValueError(f"{field} has more than 2 decimals: {value}")
-    return value
+    return value.copy_abs() if value.is_zero() else value  # -0 is 0: never "-0.0" on the wire
 
 
 def check_company_id(value: Any, field: str = "CompanyIds") -> int:

@@ -153,7 +153,8 @@ class ShippingOptionsHandler:
         if not _is_json(lowered.get("content-type", "")):
             return message_answer(415, "The body must be JSON (Content-Type: application/json).")
         length = lowered.get("content-length", "").strip()
-        if length.isdigit() and int(length) > self.max_body_bytes:
+        # ASCII digits only ("²" is a digit to str.isdigit, not to int), and never a huge int().
+        if length.isascii() and length.isdigit() and (len(length) > 18 or int(length) > self.max_body_bytes):
             return self._too_large()
         return None
 
