@@ -412,8 +412,8 @@ class ShippingOptionsClient:
         # Masked whole, then cut: a cut first could keep the start of a secret. The problem too,
         # as it may quote a value of the answer (a server echoing our Authorization header).
         shown_body = None if quote.body is None else self.mask(bytes(body).decode("utf-8", "replace"))[:_MAX_BODY_SHOWN]
-        problem = None if quote.problem is None else self.mask(quote.problem)
-        return Quote(quote.outcome, quote.status, quote.options, problem, shown_body)
+        masked = None if quote.problem is None else self.mask(quote.problem)
+        return Quote(quote.outcome, quote.status, quote.options, masked, shown_body)
 
     def close(self) -> None:
         with self._lock:

@@ -16,13 +16,14 @@ error names the field. Read back from the server (``SupplierSku``, a stored ``Pr
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic.alias_generators import to_pascal
 
+from .._money import amount
 from .._text import is_blank, preview, unsendable_at
 
 __all__ = [
@@ -38,7 +39,7 @@ __all__ = [
 ]
 
 MAX_SKU_CHARS = 255
-MAX_COST = Decimal("1000000000")  # a billion: far above any wholesale cost, and exact as a JSON number
+MAX_COST = Decimal("1000000000.01")  # a billion: far above any wholesale cost, and exact as a JSON number
 
 
 def check_sku(value: Any, field: str = "Sku") -> str:
@@ -69,27 +70,11 @@ def check_count(value: Any, field: str, minimum: int = 0) -> int:
 
 
 def check_money(value: Any, field: str = "Cost") -> Decimal:
-    """A non-negative amount of at most 2 decimals, as a ``Decimal``."""
-    if isinstance(value, bool):
-        raise ValueError(f"{field} must be an amount of money, got {preview(value)}")
-    if isinstance(value, float):
-        value = repr(value)  # the shortest text that reads back as this float: 12.99, not 12.9900000000000002131
-    if isinstance(value, (int, str)):
-        try:
-            value = Decimal(value.strip() if isinstance(value, str) else value)
-        except InvalidOperation:
-            raise ValueError(f"{field} must be an amount of money, got {preview(value)}") from None
-    if not isinstance(value, Decimal):
-        raise ValueError(f"{field} must be a Decimal amount of money, got {type(value).__name__}")
-    if not value.is_finite():
-        raise ValueError(f"{field} must be a finite amount, got {value}")
-    if value < 0:
-        raise ValueError(f"{field} must not be negative, got {value}")
-    if value > MAX_COST:
-        raise ValueError(f"{field} is too large: {value}")
-    if value != value.quantize(Decimal("0.01")):
-        raise ValueError(f"{field} has more than 2 decimals: {value}")
-    return value.copy_abs() if value.is_zero() else value  # -0 is 0: never "-0.0" on the wire
+    """A non-negative amount of at most 2 decimals, as a ``Decimal`` (``_money.py``)."""
+    try:
+        return amount(value, maximum=MAX_COST, text=True)
+    except ValueError as error:
+        raise ValueError(f"{field} {error}, got {preview(value)}") from None
 
 
 def check_company_id(value: Any, field: str = "CompanyIds") -> int:

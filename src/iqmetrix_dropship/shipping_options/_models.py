@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_pascal
 
+from .._money import CENT, amount
 from .._text import PREVIEW_CHARS, is_blank
 
 __all__ = [
@@ -39,7 +40,7 @@ Currency = Literal["USD", "CAD"]
 _CANADIAN = re.compile(r"[A-Z][0-9][A-Z] ?[0-9][A-Z][0-9]", re.IGNORECASE | re.ASCII)
 _US = re.compile(r"[0-9]{5}(?:-[0-9]{4})?", re.ASCII)
 
-_CENT = Decimal("0.01")
+_CENT = CENT
 # A JSON reader that takes numbers as doubles (as JavaScript does) keeps two decimals exactly only
 # below 2**53 cents: a larger cost is a bug in the supplier's function, not a price.
 _MAX_COST = Decimal(10) ** 13
@@ -202,23 +203,7 @@ class ShippingOption(_Wire):
 
 
 def _cost(value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (Decimal, int, float)):
-        raise ValueError("must be a Decimal (or an int or float)")
-    # A float by its shortest spelling: 7.94 is Decimal("7.94"), not 7.94000000000000039...
-    cost = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    if not cost.is_finite():
-        raise ValueError("must be a finite number")
-    if cost < 0:
-        raise ValueError("must be 0 or more")
-    if cost >= _MAX_COST:
-        raise ValueError("is too large")
-    try:
-        exact = cost == cost.quantize(_CENT)
-    except InvalidOperation:
-        exact = False
-    if not exact:
-        raise ValueError("must have at most 2 decimals")
-    return cost
+    return amount(value, maximum=_MAX_COST)  # the SDK's one rule for money (``_money.py``)
 
 
 class OutOfStock(Exception):  # noqa: N818 - the contract's name: `raise OutOfStock(["SKU1"])`
