@@ -17,6 +17,7 @@ EXPECTED = {
     "partial_shipment.py": "second parcel:",
     "cancel_order.py": "refused before sending",
     "supplier_day.py": "0 missed, 0 repeated",
+    "health_check.py": "all services healthy",
     "order_rules.py": "last parcel: Shipped tracking 1Z999AA10000000002,1Z999AA10000000003",
     "shipping_options_server.py": "the order stops; out of stock: CASE-BLK-01",
     "stock_and_costs.py": "availability again: 1 changed product pushed (8712OTS45)",
