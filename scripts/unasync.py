@@ -43,6 +43,7 @@ SUBSTITUTIONS = [
     ("async_call_handler", "call_handler"),
     ("async_blocking", "blocking"),
     ("async_within", "within"),
+    ("async_wait_events", "wait_events"),
     ("async_wait_event", "wait_event"),
     ("async_shield", "shield"),
     ("async_sleep", "sleep"),

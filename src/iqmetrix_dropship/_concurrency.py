@@ -53,6 +53,7 @@ __all__ = [
     "async_sleep",
     "async_stop_on_signals",
     "async_wait_event",
+    "async_wait_events",
     "async_within",
     "blocking",
     "call_handler",
@@ -60,6 +61,7 @@ __all__ = [
     "sleep",
     "stop_on_signals",
     "wait_event",
+    "wait_events",
     "within",
 ]
 
@@ -169,6 +171,32 @@ async def async_wait_event(event: anyio.Event, timeout: float) -> None:
 
 def wait_event(event: threading.Event, timeout: float) -> None:
     event.wait(timeout)
+
+
+async def async_wait_events(first: anyio.Event, second: anyio.Event, timeout: float) -> None:
+    """Wait until either event is set, or ``timeout`` seconds."""
+    with anyio.move_on_after(timeout):
+        async with anyio.create_task_group() as group:
+
+            async def wait(event: anyio.Event) -> None:
+                await event.wait()
+                group.cancel_scope.cancel()
+
+            group.start_soon(wait, first)
+            group.start_soon(wait, second)
+
+
+_WAKE_SLICE = 0.05  # seconds: how late a wake-up may be seen (threading has no wait on two events)
+
+
+def wait_events(first: threading.Event, second: threading.Event, timeout: float) -> None:
+    """Wait until either event is set, or ``timeout`` seconds: on ``first`` (at once when it is
+    set), looking at ``second`` every ``_WAKE_SLICE``."""
+    deadline = time.monotonic() + timeout
+    while not second.is_set():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or first.wait(min(remaining, _WAKE_SLICE)):
+            return
 
 
 def _ask_to_stop(signum: int) -> None:

@@ -106,7 +106,13 @@ def test_reset_faults_clears_everything(api: Api, emulator: Emulator) -> None:
     emulator.reset_faults()
 
     assert api.get(FEED).status_code == 200
-    assert emulator.summary()["faults"] == {"latency": 0.0, "error_rate": 0.0, "unavailable": 0, "retry_after": 1}
+    assert emulator.summary()["faults"] == {
+        "latency": 0.0,
+        "error_rate": 0.0,
+        "unavailable": 0,
+        "throttled": 0,
+        "retry_after": 1,
+    }
 
 
 def test_set_faults_validates(emulator: Emulator) -> None:
@@ -269,3 +275,19 @@ def test_the_clock_stops_before_the_feed_would_need_a_five_digit_year(emulator: 
     emulator.place_order()
 
     assert_feed_readable(emulator)
+
+
+def test_throttled_answers_the_next_requests_429_with_the_rate_limit_headers(
+    emulator: Emulator, client: httpx.Client
+) -> None:
+    emulator.set_faults(throttled=1, retry_after=7)
+    token = get_token(client, emulator)["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+
+    first = client.get(FEED, headers=headers)
+    second = client.get(FEED, headers=headers)
+
+    assert first.status_code == 429
+    assert first.headers["X-RateLimit-ResetSeconds"] == "7"
+    assert first.headers["X-RateLimit-Remaining"] == "0"
+    assert second.status_code == 200

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from tenacity import AsyncRetrying
 
+from .. import _telemetry as telemetry
 from .._base import ClientBase
 from .._concurrency import AsyncCondition, async_shield, async_sleep
 from .._exceptions import (
@@ -361,11 +362,13 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
         accepted: list[T] = []
         failed: list[FailedChunk[T]] = []
         ids: list[str] = []
+        kind = requests[0][0].url.rsplit("/", 1)[-1].lower() if requests else ""  # availability, cost
         for n, (request, chunk) in enumerate(requests):
             try:
                 response = push_answer(request, await self._send(request, timeout, max_retries))
             except (APIError, APIConnectionError, TokenError, UnexpectedResponseError) as error:
                 logger.warning("%s %s: %d products not accepted: %s", request.method, request.url, len(chunk), error)
+                telemetry.add("dropship.catalog.rows.pushed", len(chunk), {"dropship.kind": kind, "outcome": "failed"})
                 failed.append(FailedChunk(chunk, error))
                 if refused_everything(error):
                     # The credentials or the supplier id are wrong: the other chunks would fail alike.
@@ -373,6 +376,7 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
                     break
                 continue
             accepted.extend(chunk)
+            telemetry.add("dropship.catalog.rows.pushed", len(chunk), {"dropship.kind": kind, "outcome": "accepted"})
             echo = echo_id(response)
             if echo is not None:
                 ids.append(echo)
@@ -492,23 +496,36 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
         deadline = self._deadline(timeout)
         timeout = self._timeout(timeout)
         attempt_number = 0
+        call = telemetry.call_span(request.method, request.url)  # a span per call, one per attempt
+        status: int | None = None
+        failure: BaseException | None = None
         try:
             async for attempt in AsyncRetrying(sleep=self._sleep, **self._retrying(max_retries, deadline, request)):
                 with attempt:
                     attempt_number = attempt.retry_state.attempt_number
-                    return await self._attempt(request, timeout, deadline)
+                    with call.attempt(attempt_number) as current:
+                        response = await self._attempt(request, timeout, deadline, call, current)
+                    status = response.status_code
+                    return response
         except BaseException as error:
+            failure, status = error, getattr(error, "status_code", None)
             note_retries(error, attempt_number)
             scrub_chain(error)
             raise
+        finally:
+            call.end(status, failure)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
-    async def _attempt(self, request: Request, timeout: Any, deadline: Deadline) -> Response:
+    async def _attempt(
+        self, request: Request, timeout: Any, deadline: Deadline, call: Any = None, current: Any = None
+    ) -> Response:
         token = await self._token(timeout, deadline) if request.authenticated else None
         response = await self._transport.send(request, token, timeout, deadline)
         if refused(response.status_code, token) and await self._can_replace(token):
             # The token was revoked or expired early: one fresh token, one replay.
             response = await self._transport.send(request, await self._token(timeout, deadline), timeout, deadline)
+        if call is not None:
+            call.answered(current, response)
         return self._check(request, response)
 
     async def _can_replace(self, token: str | None) -> bool:
@@ -541,8 +558,13 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
 
     async def _fetch_token(self, action: FetchToken, timeout: Any, deadline: Deadline) -> Response | BaseException:
         # One attempt: a failure propagates to the caller's own retry loop.
-        try:
-            response = await self._transport.send(action.request, None, timeout, deadline)
-            return self._check(action.request, response)
-        except BaseException as error:  # handed to TokenCache.finish, which re-raises it
-            return scrub_chain(error)
+        grant = action.grant
+        with telemetry.token_fetch(grant):
+            try:
+                response = await self._transport.send(action.request, None, timeout, deadline)
+                checked = self._check(action.request, response)
+            except BaseException as error:  # handed to TokenCache.finish, which re-raises it
+                telemetry.token_fetched(grant, error)
+                return scrub_chain(error)
+        telemetry.token_fetched(grant, None)
+        return checked

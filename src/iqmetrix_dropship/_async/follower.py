@@ -11,7 +11,8 @@ import os
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any, TypeVar
 
-from .._concurrency import AsyncEvent, async_blocking, async_call_handler, async_stop_on_signals, async_wait_event
+from .. import _telemetry as telemetry
+from .._concurrency import AsyncEvent, async_blocking, async_call_handler, async_stop_on_signals, async_wait_events
 from .._exceptions import APIError, LeaseLostError
 from .._protocol.config import ClientConfig
 from .._protocol.feed import read_feed, read_scan
@@ -58,6 +59,16 @@ class AsyncFeedFollower(FollowerBase):
         self._send = send
         self._config = config
         self.read_ahead = read_ahead
+        self._wakeup: AsyncEvent | None = None
+        self._wake_asked = False
+
+    def wake(self) -> None:
+        """Poll now: ends ``run``'s wait before the next poll (a webhook's wake-up call). Several
+        calls before that poll starts make one poll. Call it from the thread that runs the follower
+        (the async one: its event loop; from another thread, through ``anyio.from_thread``)."""
+        self._wake_asked = True
+        if self._wakeup is not None:
+            self._wakeup.set()
 
     async def poll(self) -> AsyncIterator[FeedEntry]:
         """Entries not yet handled, oldest first, across archive pages.
@@ -71,6 +82,7 @@ class AsyncFeedFollower(FollowerBase):
             async for step in steps:
                 yield step.entry
                 await self._store(self.checkpoint.advance, step.cursor, step.entry)
+                self.handled(step.entry)
 
     async def run(self, handler: AsyncHandler, *, interval: float = 30.0, stop: AsyncEvent | None = None) -> None:
         """Poll forever, calling ``handler`` for each new entry, until ``stop`` is set or the process
@@ -88,6 +100,8 @@ class AsyncFeedFollower(FollowerBase):
         stop = stop or AsyncEvent()
         async with async_stop_on_signals(stop):
             while not stop.is_set():
+                self._wakeup = AsyncEvent()
+                self._wake_asked = False  # a wake-up from here on asks for the poll after this one
                 try:
                     async with contextlib.aclosing(self._deliveries()) as steps:
                         async for step in steps:
@@ -97,6 +111,7 @@ class AsyncFeedFollower(FollowerBase):
                                 log_handler_failure(step.entry)
                                 break  # the entry stays unhandled: delivered again at the next poll
                             await self._store(self.checkpoint.advance, step.cursor, step.entry)
+                            self.handled(step.entry)
                             if stop.is_set():
                                 return
                 except TRANSIENT_ERRORS as error:
@@ -104,7 +119,10 @@ class AsyncFeedFollower(FollowerBase):
                 except LeaseLostError as error:
                     self.leading = False
                     logger.warning("%s", error)
-                await async_wait_event(stop, interval if self.leading else self.standby_wait(interval))
+                if not self._wake_asked:
+                    await async_wait_events(
+                        stop, self._wakeup, interval if self.leading else self.standby_wait(interval)
+                    )
 
     async def _store(self, call: Callable[..., T], *args: Any) -> T:
         """A call to the checkpoint store: on a worker thread if the store talks to a server."""
@@ -113,8 +131,11 @@ class AsyncFeedFollower(FollowerBase):
         return call(*args)
 
     async def _deliveries(self) -> AsyncGenerator[Deliver, None]:
+        poll = telemetry.poll_span(self.gauges.name)
+        outcome = "failed"
         try:
             if not await self._store(self.lead):
+                outcome = "standby"
                 return  # another replica leads: it delivers, this one stands by
             async with AsyncPrefetcher(self._send, window=self.read_ahead) as ahead:
                 plan = poll_plan(self._config, await self._store(self.checkpoint.load), self.start)
@@ -124,20 +145,30 @@ class AsyncFeedFollower(FollowerBase):
                     try:
                         step = plan.send(answer) if failure is None else plan.throw(failure)
                     except StopIteration:
+                        outcome = "ok"
+                        self.caught_up()
                         return
                     answer = failure = None
                     try:
                         if isinstance(step, ScanPage):
+                            poll.pages += 1
                             answer = read_scan(await self._send(step.request))
                         elif isinstance(step, ReadAhead):
                             ahead.plan(step.requests)
                         elif isinstance(step, ReadPage):
+                            poll.pages += 1
                             answer = read_feed(await ahead.take(step.request))
                         elif isinstance(step, SavePosition):
                             await self._store(self.checkpoint.save, step.cursor)
                         else:
+                            poll.entries += 1
+                            self.delivering(step.entry)
                             yield step
                     except APIError as error:
                         failure = error  # the plan says what it means (a lost cursor, or itself)
+        except GeneratorExit:
+            outcome = "stopped"  # the caller stopped early (break, a handler that raised)
+            raise
         finally:
+            poll.end(outcome)
             self.end_poll()

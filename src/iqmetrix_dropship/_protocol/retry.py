@@ -27,6 +27,7 @@ from typing import Any
 from tenacity import RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.stop import stop_base
 
+from .. import _telemetry as telemetry
 from .._exceptions import APIConnectionError, APIError, _RetriedError
 from .deadline import Deadline
 from .http import logger
@@ -161,6 +162,9 @@ def tenacity_options(max_retries: int, policy: RetryPolicy, log: logging.Logger 
     def before_sleep(state: RetryCallState) -> None:
         error = error_of(state)
         decision = decide_for(error, retries_taken(state), policy)
+        if isinstance(error, APIError) and error.status_code == 429:
+            telemetry.add("dropship.client.rate_limit.waits")
+            telemetry.record("dropship.client.rate_limit.wait", decision.wait)
         # The error names the request that failed: the call itself, or the token fetch it needed.
         log.info(
             "%s %s failed (%s); retry %d of %d in %.2f s",

@@ -12,7 +12,8 @@ import os
 from collections.abc import Callable, Generator, Iterator
 from typing import Any, TypeVar
 
-from .._concurrency import Event, blocking, call_handler, stop_on_signals, wait_event
+from .. import _telemetry as telemetry
+from .._concurrency import Event, blocking, call_handler, stop_on_signals, wait_events
 from .._exceptions import APIError, LeaseLostError
 from .._protocol.config import ClientConfig
 from .._protocol.feed import read_feed, read_scan
@@ -59,6 +60,16 @@ class FeedFollower(FollowerBase):
         self._send = send
         self._config = config
         self.read_ahead = read_ahead
+        self._wakeup: Event | None = None
+        self._wake_asked = False
+
+    def wake(self) -> None:
+        """Poll now: ends ``run``'s wait before the next poll (a webhook's wake-up call). Several
+        calls before that poll starts make one poll. Call it from the thread that runs the follower
+        (the async one: its event loop; from another thread, through ``anyio.from_thread``)."""
+        self._wake_asked = True
+        if self._wakeup is not None:
+            self._wakeup.set()
 
     def poll(self) -> Iterator[FeedEntry]:
         """Entries not yet handled, oldest first, across archive pages.
@@ -72,6 +83,7 @@ class FeedFollower(FollowerBase):
             for step in steps:
                 yield step.entry
                 self._store(self.checkpoint.advance, step.cursor, step.entry)
+                self.handled(step.entry)
 
     def run(self, handler: Handler, *, interval: float = 30.0, stop: Event | None = None) -> None:
         """Poll forever, calling ``handler`` for each new entry, until ``stop`` is set or the process
@@ -89,6 +101,8 @@ class FeedFollower(FollowerBase):
         stop = stop or Event()
         with stop_on_signals(stop):
             while not stop.is_set():
+                self._wakeup = Event()
+                self._wake_asked = False  # a wake-up from here on asks for the poll after this one
                 try:
                     with contextlib.closing(self._deliveries()) as steps:
                         for step in steps:
@@ -98,6 +112,7 @@ class FeedFollower(FollowerBase):
                                 log_handler_failure(step.entry)
                                 break  # the entry stays unhandled: delivered again at the next poll
                             self._store(self.checkpoint.advance, step.cursor, step.entry)
+                            self.handled(step.entry)
                             if stop.is_set():
                                 return
                 except TRANSIENT_ERRORS as error:
@@ -105,7 +120,8 @@ class FeedFollower(FollowerBase):
                 except LeaseLostError as error:
                     self.leading = False
                     logger.warning("%s", error)
-                wait_event(stop, interval if self.leading else self.standby_wait(interval))
+                if not self._wake_asked:
+                    wait_events(stop, self._wakeup, interval if self.leading else self.standby_wait(interval))
 
     def _store(self, call: Callable[..., T], *args: Any) -> T:
         """A call to the checkpoint store: on a worker thread if the store talks to a server."""
@@ -114,8 +130,11 @@ class FeedFollower(FollowerBase):
         return call(*args)
 
     def _deliveries(self) -> Generator[Deliver, None, None]:
+        poll = telemetry.poll_span(self.gauges.name)
+        outcome = "failed"
         try:
             if not self._store(self.lead):
+                outcome = "standby"
                 return  # another replica leads: it delivers, this one stands by
             with Prefetcher(self._send, window=self.read_ahead) as ahead:
                 plan = poll_plan(self._config, self._store(self.checkpoint.load), self.start)
@@ -125,20 +144,30 @@ class FeedFollower(FollowerBase):
                     try:
                         step = plan.send(answer) if failure is None else plan.throw(failure)
                     except StopIteration:
+                        outcome = "ok"
+                        self.caught_up()
                         return
                     answer = failure = None
                     try:
                         if isinstance(step, ScanPage):
+                            poll.pages += 1
                             answer = read_scan(self._send(step.request))
                         elif isinstance(step, ReadAhead):
                             ahead.plan(step.requests)
                         elif isinstance(step, ReadPage):
+                            poll.pages += 1
                             answer = read_feed(ahead.take(step.request))
                         elif isinstance(step, SavePosition):
                             self._store(self.checkpoint.save, step.cursor)
                         else:
+                            poll.entries += 1
+                            self.delivering(step.entry)
                             yield step
                     except APIError as error:
                         failure = error  # the plan says what it means (a lost cursor, or itself)
+        except GeneratorExit:
+            outcome = "stopped"  # the caller stopped early (break, a handler that raised)
+            raise
         finally:
+            poll.end(outcome)
             self.end_poll()

@@ -336,6 +336,9 @@ class _SupplierApi:
             return PlainTextResponse("Service Unavailable", 503, headers=headers), None
         if fault.status == 500:
             return _message(500, "An error has occurred."), None
+        if fault.status == 429:  # the rate limiter on cue (faults' "throttled")
+            throttled = RateLimitResult(False, 0, 0, service.now() + fault.retry_after, fault.retry_after)
+            return PlainTextResponse("rate limit exceeded", 429, headers=throttled.headers()), None
         scheme, _, access_token = request.headers.get("authorization", "").partition(" ")
         access_token = access_token.strip()
         if scheme.lower() != "bearer" or not service.token_is_valid(access_token):

@@ -565,6 +565,7 @@ class Emulator:
         error_rate: float | None = None,
         unavailable: int | None = None,
         retry_after: int | None = None,
+        throttled: int | None = None,
     ) -> dict[str, float | int]:
         """Change some faults (see ``_faults``); the others stay. Returns them all.
 
@@ -577,6 +578,7 @@ class Emulator:
                     "latency": latency,
                     "error_rate": error_rate,
                     "unavailable": unavailable,
+                    "throttled": throttled,
                     "retry_after": retry_after,
                 }
             )

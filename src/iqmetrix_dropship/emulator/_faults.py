@@ -24,7 +24,7 @@ from ._checks import integer, number
 
 __all__ = ["FAULT_FIELDS", "MAX_LATENCY", "FaultDecision", "Faults", "RateLimitResult", "RateLimiter"]
 
-FAULT_FIELDS = ("latency", "error_rate", "unavailable", "retry_after")
+FAULT_FIELDS = ("latency", "error_rate", "unavailable", "throttled", "retry_after")
 MAX_LATENCY = 60.0
 """Seconds: longer than any client waits for an answer; more would only hang the emulator."""
 _MAX_RETRY_AFTER = 86_400  # a day: what a Retry-After of a planned outage could say
@@ -36,13 +36,18 @@ class Faults:
     latency: float = 0.0
     error_rate: float = 0.0
     unavailable: int = 0
+    throttled: int = 0
+    """The next this many API requests are answered 429, as the rate limiter would (its headers,
+    ``X-RateLimit-ResetSeconds`` = ``retry_after``): a rate limit on cue, for tests."""
     retry_after: int = 1
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
 
     @classmethod
-    def checked(cls, latency: object, error_rate: object, unavailable: object, retry_after: object) -> Faults:
+    def checked(
+        cls, latency: object, error_rate: object, unavailable: object, retry_after: object, throttled: object = 0
+    ) -> Faults:
         """Faults from values given from outside; ``InvalidFieldError`` (a ``ValueError``) names a bad one.
 
         Latency and error rate are finite floats (a NaN would pass any ``< 0`` check, then fail
@@ -53,6 +58,7 @@ class Faults:
             latency=number(latency, "latency", minimum=0.0, maximum=MAX_LATENCY),
             error_rate=number(error_rate, "error_rate", minimum=0.0, maximum=1.0),
             unavailable=integer(unavailable, "unavailable", minimum=0, maximum=_MAX_UNAVAILABLE),
+            throttled=integer(throttled, "throttled", minimum=0, maximum=_MAX_UNAVAILABLE),
             retry_after=integer(retry_after, "retry_after", minimum=0, maximum=_MAX_RETRY_AFTER),
         )
 
@@ -60,7 +66,7 @@ class Faults:
 @dataclass(frozen=True)
 class FaultDecision:
     latency: float
-    status: int | None  # 500 or 503, or None to answer normally
+    status: int | None  # 500, 503 or 429, or None to answer normally
     retry_after: int = 0
 
 
@@ -74,6 +80,9 @@ class FaultInjector:
         if faults.unavailable > 0:
             faults.unavailable -= 1
             return FaultDecision(faults.latency, 503, faults.retry_after)
+        if faults.throttled > 0:
+            faults.throttled -= 1
+            return FaultDecision(faults.latency, 429, faults.retry_after)
         if faults.error_rate > 0 and self._rng.random() < faults.error_rate:
             return FaultDecision(faults.latency, 500)
         return FaultDecision(faults.latency, None)

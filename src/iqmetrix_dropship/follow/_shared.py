@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
+from .. import _telemetry as telemetry
 from .._exceptions import APIConnectionError, RateLimitError, ServerError, StoreUnavailableError
 from .._pg import is_dsn, refuse_other_dsn
 from .._protocol.follow import Start
@@ -69,7 +71,17 @@ def check_start(start: str) -> Start:
 
 
 def log_handler_failure(entry: FeedEntry) -> None:
-    logger.exception("the handler failed on entry %s; it will be delivered again", entry.id)
+    telemetry.add("dropship.follower.handler.failures")
+    logger.exception(
+        "the handler failed on entry %s; it will be delivered again",
+        entry.id,
+        extra={"dropship.entry_id": entry.id, "dropship.order_id": _order_id(entry)},
+    )
+
+
+def _order_id(entry: FeedEntry) -> str | None:
+    order_id = getattr(entry.event, "order_id", None)
+    return None if order_id is None else str(order_id)
 
 
 _F = TypeVar("_F", bound="FollowerBase")
@@ -84,16 +96,38 @@ class FollowerBase:
         self.start = check_start(start)
         self.store_is_remote = bool(getattr(self.checkpoint, "_remote", False))
         """The store talks to a server (PostgreSQL): the async follower calls it on a thread."""
+        self.gauges = telemetry.FollowerGauges(str(getattr(self.checkpoint, "name", "default")))
 
     leading = False
     """Whether this replica led the last poll (always, but for a store shared by replicas)."""
+
+    last_poll_ok: float | None = None
+    """When (``time.time()``) the last poll that read the feed to its end finished; ``None`` before
+    the first. What a readiness check compares with its limit (``dropship run --metrics-port``)."""
 
     def lead(self) -> bool:
         """Whether this replica leads now: a store shared by replicas (PostgreSQL) elects one
         leader; the others stand by and deliver nothing. Any other store: always."""
         lead = getattr(self.checkpoint, "lead", None)
-        self.leading = bool(lead()) if callable(lead) else True
+        self.leading = self.gauges.leading = bool(lead()) if callable(lead) else True
         return self.leading
+
+    # -- what the metrics report (``_telemetry.py``) ----------------------------------------------
+
+    def delivering(self, entry: FeedEntry) -> None:
+        """An entry goes to the handler: entries come oldest first, so it is the oldest not handled."""
+        telemetry.add("dropship.follower.entries.delivered")
+        self.gauges.oldest_pending = entry.updated or entry.published
+
+    def handled(self, entry: FeedEntry) -> None:
+        """The entry is committed with the cursor."""
+        self.gauges.newest_handled = entry.updated or entry.published
+        self.gauges.committed_at = time.time()
+
+    def caught_up(self) -> None:
+        """The poll read the feed to its end: nothing is left unhandled."""
+        self.gauges.oldest_pending = None
+        self.last_poll_ok = time.time()
 
     def standby_wait(self, interval: float) -> float:
         """How long a replica that does not lead waits before it tries again: a third of the lease

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from .. import _telemetry as telemetry
 from .._concurrency import async_blocking
 from .._exceptions import CheckpointError, StoreUnavailableError
 from ..models import ItemStatusUpdate, OrderStatusUpdate
@@ -231,29 +232,48 @@ class ClaimOpener:
         self._session = session
         self._status = status
         self._limit = limit
+        self._held = 0
+
+    def _holding(self, held: Sequence[Any]) -> Sequence[Any]:
+        self._held = len(held)
+        telemetry.add("dropship.worker.claims.held", self._held)
+        return held
+
+    def _released(self) -> None:
+        telemetry.add("dropship.worker.claims.held", -self._held)
+        self._held = 0
 
     def __enter__(self) -> Claim:
         from .._sync.claim import Claim  # noqa: PLC0415 - the worker side, written once (_async/claim.py)
 
         try:
-            return Claim(self._session, self._session.open(self._status, self._limit))
+            return Claim(self._session, self._holding(self._session.open(self._status, self._limit)))
         except BaseException:
             self._session.finish(commit=False)
+            self._released()
             raise
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        self._session.finish(failing=error is not None)
+        try:
+            self._session.finish(failing=error is not None)
+        finally:
+            self._released()
 
     async def __aenter__(self) -> AsyncClaim:
         from .._async.claim import AsyncClaim  # noqa: PLC0415
 
         try:
-            return AsyncClaim(self._session, await async_blocking(self._session.open, self._status, self._limit))
+            held = await async_blocking(self._session.open, self._status, self._limit)
+            return AsyncClaim(self._session, self._holding(held))
         except BaseException:
             await async_blocking(self._session.finish, False)
+            self._released()
             raise
 
     async def __aexit__(
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await async_blocking(functools.partial(self._session.finish, failing=error is not None))
+        try:
+            await async_blocking(functools.partial(self._session.finish, failing=error is not None))
+        finally:
+            self._released()
