@@ -87,15 +87,33 @@ AsyncSend = Callable[[Request], Awaitable[Response]]
 
 def log_response(request: Request, response: Response, elapsed: float) -> None:
     # URLs carry no secrets (the token travels in a header, credentials in the form body).
-    logger.debug(
-        "%s %s -> %d %s (%.0f ms)",
-        request.method,
-        request.url,
-        response.status_code,
-        response.reason,
-        elapsed * 1000,
-    )
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "%s %s -> %d %s (%.0f ms)",
+            request.method,
+            request.url,
+            response.status_code,
+            response.reason,
+            elapsed * 1000,
+            extra={**log_fields(request), "http.response.status_code": response.status_code},
+        )
 
 
 def log_failure(request: Request, error: BaseException, elapsed: float) -> None:
-    logger.debug("%s %s -> %s (%.0f ms)", request.method, request.url, type(error).__name__, elapsed * 1000)
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "%s %s -> %s (%.0f ms)",
+            request.method,
+            request.url,
+            type(error).__name__,
+            elapsed * 1000,
+            extra={**log_fields(request), "error.type": type(error).__name__},
+        )
+
+
+def log_fields(request: Request) -> dict[str, str]:
+    """A request's structured log fields, named as the span attributes are (``_telemetry.py``)."""
+    from .._telemetry import route_of  # noqa: PLC0415 - only when a line is logged
+
+    route, ids = route_of(request.method, request.url)
+    return {"http.request.method": request.method, "http.route": route, **ids}

@@ -166,14 +166,23 @@ def tenacity_options(max_retries: int, policy: RetryPolicy, log: logging.Logger 
             telemetry.add("dropship.client.rate_limit.waits")
             telemetry.record("dropship.client.rate_limit.wait", decision.wait)
         # The error names the request that failed: the call itself, or the token fetch it needed.
+        method, url = getattr(error, "method", ""), getattr(error, "url", "")
+        route, ids = telemetry.route_of(method, url) if url else ("", {})
         log.info(
             "%s %s failed (%s); retry %d of %d in %.2f s",
-            getattr(error, "method", ""),
-            getattr(error, "url", ""),
+            method,
+            url,
             decision.reason,
             state.attempt_number,
             max_retries,
             decision.wait,
+            extra={
+                "http.request.method": method,
+                "http.route": route,
+                "http.response.status_code": getattr(error, "status_code", None),
+                "dropship.attempt": state.attempt_number,
+                **ids,
+            },
         )
 
     return {
