@@ -64,8 +64,9 @@ class AsyncFeedFollower(FollowerBase):
 
     def wake(self) -> None:
         """Poll now: ends ``run``'s wait before the next poll (a webhook's wake-up call). Several
-        calls before that poll starts make one poll. Call it from the thread that runs the follower
-        (the async one: its event loop; from another thread, through ``anyio.from_thread``)."""
+        calls before that poll starts make one poll. The sync follower's may be called from any
+        thread; the async one's from its event loop (from another thread, through
+        ``anyio.from_thread.run_sync``)."""
         self._wake_asked = True
         if self._wakeup is not None:
             self._wakeup.set()

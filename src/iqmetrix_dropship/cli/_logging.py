@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import typer
 
+from ..ops._logs import JsonFormatter, Secrets, TextFormatter
+
 __all__ = ["log_to_stderr"]
 
 
@@ -14,24 +16,41 @@ class _StderrHandler(logging.Handler):
     """Writes to whatever ``sys.stderr`` is when a line is logged (a test runner swaps it)."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        typer.echo(self.format(record), err=True)
+        try:
+            line = self.format(record)
+        except Exception:  # a record that cannot be formatted is logging's to report, not a crash
+            self.handleError(record)
+            return
+        typer.echo(line, err=True)
 
 
-def log_to_stderr(level: int) -> Callable[[], None]:
-    """Show the SDK's own log on stderr from ``level`` up; returns the undo.
+def _no_secrets() -> tuple[str, ...]:
+    return ()
 
-    Only the ``iqmetrix_dropship`` logger: its lines never hold a secret (API.md). httpx and
-    httpcore stay quiet.
+
+def log_to_stderr(level: int, *, json_lines: bool = False, secrets: Secrets = _no_secrets) -> Callable[[], None]:
+    """Show the SDK's own log on stderr from ``level`` up, as text or as one JSON object per line
+    (``ops/_logs.py``), every line redacted of ``secrets()``; returns the undo.
+
+    Only the ``iqmetrix_dropship`` logger: its lines never hold a secret (API.md), and the
+    redaction is the net under that. httpx and httpcore stay quiet. A command that shows the log
+    its own way (``dropship run --log-format json``) replaces the one ``--debug`` installed, until
+    its undo puts that one back.
     """
     logger = logging.getLogger("iqmetrix_dropship")
     handler = _StderrHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter(secrets) if json_lines else TextFormatter(secrets))
+    replaced = [existing for existing in logger.handlers if isinstance(existing, _StderrHandler)]
     previous = logger.level
+    for existing in replaced:
+        logger.removeHandler(existing)
     logger.addHandler(handler)
     logger.setLevel(level)
 
     def undo() -> None:
         logger.removeHandler(handler)
+        for existing in replaced:
+            logger.addHandler(existing)
         logger.setLevel(previous)
 
     return undo

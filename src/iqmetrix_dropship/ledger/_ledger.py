@@ -409,6 +409,12 @@ class OrderLedger:
             rows = db.execute("SELECT entry_id FROM dropship_events WHERE source = 'feed' ORDER BY seq").fetchall()
         return [row[0] for row in rows]
 
+    def ping(self) -> None:
+        """One trivial query; raises ``StoreUnavailableError`` (or ``CheckpointError``) when the
+        database does not answer. For a readiness check: ``dropship run``'s ``/readyz``."""
+        with self._backend.reading() as db:
+            db.execute("SELECT 1").fetchone()
+
     @property
     def schema_version(self) -> int:
         """The schema version (SQLite: ``PRAGMA user_version``; PostgreSQL: the last step logged)."""
