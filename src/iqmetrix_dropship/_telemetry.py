@@ -138,14 +138,19 @@ def _instrument(name: str) -> Any:
     if instrument is None:
         kind, unit, description = _METRICS[name]
         meter = _meter()
-        make: Any = {
-            "counter": meter.create_counter,
-            "histogram": meter.create_histogram,
-            "updown": meter.create_up_down_counter,
-        }[kind]
-        instrument = _instruments[name] = make(name, unit=unit, description=description)
+        if kind == "histogram":
+            # Seconds, not OpenTelemetry's default buckets (0 to 10,000: made for milliseconds).
+            instrument = meter.create_histogram(
+                name, unit=unit, description=description, explicit_bucket_boundaries_advisory=_SECONDS
+            )
+        else:
+            make = meter.create_counter if kind == "counter" else meter.create_up_down_counter
+            instrument = make(name, unit=unit, description=description)
+        _instruments[name] = instrument
     return instrument
 
+
+_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0]
 
 _METRICS: dict[str, tuple[str, str, str]] = {
     "dropship.client.requests": ("counter", "{request}", "Requests to the iQmetrix APIs"),

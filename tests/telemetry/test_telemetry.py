@@ -250,3 +250,20 @@ def test_route_templates_hide_every_id() -> None:
     route, ids = telemetry.route_of("DELETE", "http://127.0.0.1:8080/v1/ProductFeeds(12)/Products(9001)")
     assert route == "DELETE /ProductFeeds({feed})/Products({product})"
     assert ids["dropship.product_feed_id"] == "12"
+
+
+def test_durations_are_bucketed_in_seconds(otel: Telemetry, client: DropshipClient) -> None:
+    client.get_notifications()
+
+    data = otel.reader.get_metrics_data()
+    assert data is not None
+    [duration] = [
+        metric
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+        if metric.name == "dropship.client.request.duration"
+    ]
+    bounds = duration.data.data_points[0].explicit_bounds  # type: ignore[union-attr]
+    assert bounds[0] <= 0.01
+    assert bounds[-1] == 60.0
