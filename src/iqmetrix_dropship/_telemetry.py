@@ -43,6 +43,7 @@ import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from ._version import __version__
 
@@ -60,7 +61,19 @@ __all__ = [
     "token_fetched",
 ]
 
-ENABLED = importlib.util.find_spec("opentelemetry") is not None
+
+def _api_installed() -> bool:
+    # The API's own modules, not the ``opentelemetry`` namespace: other distributions
+    # (``opentelemetry-proto``, say) install that folder without the API.
+    try:
+        return all(
+            importlib.util.find_spec(name) is not None for name in ("opentelemetry.trace", "opentelemetry.metrics")
+        )
+    except (ImportError, ValueError):
+        return False
+
+
+ENABLED = _api_installed()
 """Whether ``opentelemetry-api`` is installed. Tests and benchmarks may set it to ``False``."""
 
 _SCOPE = "iqmetrix_dropship"
@@ -68,15 +81,18 @@ _SCOPE = "iqmetrix_dropship"
 # The ids in a path, each replaced by its placeholder: the route template of a URL.
 _IDS = re.compile(r"\b(Suppliers|Pages|Orders|ProductFeeds|Products)\(([^)/]*)\)")
 _PLACEHOLDERS = {"Suppliers": "id", "Pages": "page", "Orders": "order", "ProductFeeds": "feed", "Products": "product"}
-_URL = re.compile(r"^[a-z]+://(?P<host>[^/:]+)(?::\d+)?(?P<path>/[^?#]*)?", re.IGNORECASE)
 _VERSION_PREFIX = re.compile(r"^/v\d+(?=/)")
 
 
 def route_of(method: str, url: str) -> tuple[str, dict[str, str]]:
     """``("GET /Suppliers({id})/Notifications/Pages({page})", {"dropship.page_id": ...})``: the
     span name of a request and the ids its URL holds (the page and order ids, as attributes)."""
-    match = _URL.match(url)
-    path = _VERSION_PREFIX.sub("", (match.group("path") if match else None) or "/")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        parts, host = None, None
+    path = _VERSION_PREFIX.sub("", (parts.path if parts is not None else "") or "/")
     ids: dict[str, str] = {}
 
     def placeholder(found: re.Match[str]) -> str:
@@ -90,8 +106,8 @@ def route_of(method: str, url: str) -> tuple[str, dict[str, str]]:
         return f"{kind}({{{_PLACEHOLDERS[kind]}}})"
 
     template = _IDS.sub(placeholder, path)
-    if match is not None:
-        ids["server.address"] = match.group("host")
+    if host:
+        ids["server.address"] = host
     return f"{method} {template}", ids
 
 
@@ -189,6 +205,17 @@ def span(name: str, attributes: Mapping[str, Any] | None = None) -> Iterator[Any
         yield current
 
 
+def failed(current: Any, error: BaseException) -> None:
+    """Mark a span as failed (its status ERROR, described by the error's class only: an error's
+    message may quote a server's answer, which is not ours to export)."""
+    if current is None:
+        return
+    from opentelemetry.trace import Status, StatusCode  # noqa: PLC0415 - optional, and only when used
+
+    current.set_status(Status(StatusCode.ERROR, type(error).__name__))
+    current.set_attribute("error.type", type(error).__name__)
+
+
 def set_attributes(current: Any, attributes: Mapping[str, Any]) -> None:
     if current is not None:
         current.set_attributes({key: value for key, value in attributes.items() if value is not None})
@@ -232,6 +259,8 @@ class CallSpan:
         add("dropship.client.requests", 1, attributes)
         record("dropship.client.request.duration", time.perf_counter() - self.started, attributes)
         set_attributes(self.current, {**attributes, "dropship.attempts": self.attempts})
+        if error is not None:
+            failed(self.current, error)
         self._stack.close()
 
 
@@ -266,7 +295,9 @@ def token_fetch(grant: str) -> contextlib.AbstractContextManager[Any]:
     return span("POST /oauth2/token", {"http.request.method": "POST", "dropship.grant": grant})
 
 
-def token_fetched(grant: str, error: BaseException | None) -> None:
+def token_fetched(grant: str, error: BaseException | None, current: Any = None) -> None:
+    if error is not None:
+        failed(current, error)
     add("dropship.client.token.fetches", 1, {"dropship.grant": grant, "outcome": "ok" if error is None else "failed"})
 
 
@@ -280,10 +311,12 @@ class PollSpan:
         self.follower = follower
         self._span = _get_tracer().start_span("dropship.poll", attributes={"dropship.follower": follower})
 
-    def end(self, outcome: str) -> None:
+    def end(self, outcome: str, error: BaseException | None = None) -> None:
         self._span.set_attributes(
             {"dropship.poll.pages": self.pages, "dropship.poll.entries": self.entries, "dropship.poll.outcome": outcome}
         )
+        if error is not None:
+            failed(self._span, error)
         self._span.end()
         add("dropship.follower.polls", 1, {"dropship.follower": self.follower, "outcome": outcome})
 
@@ -292,15 +325,15 @@ class _NoPoll:
     pages = 0
     entries = 0
 
-    def end(self, outcome: str) -> None:
+    def end(self, outcome: str, error: BaseException | None = None) -> None:
         pass
 
 
-_NO_POLL = _NoPoll()
+NO_POLL = _NoPoll()
 
 
 def poll_span(follower: str) -> PollSpan | _NoPoll:
-    return PollSpan(follower) if ENABLED else _NO_POLL
+    return PollSpan(follower) if ENABLED else NO_POLL
 
 
 # -- gauges read when the metrics are collected --------------------------------------------------

@@ -120,3 +120,31 @@ def test_the_ops_server_logs_its_url_and_endpoints(
     assert listening["ops.url"] == url
     assert listening["ops.endpoints"] == "/healthz /readyz /webhook"
     assert str(listening["message"]).startswith(f"ops server listening on {url}")
+
+
+@pytest.mark.parametrize("json_lines", [True, False])
+def test_a_record_that_cannot_be_formatted_is_one_line_without_its_arguments(
+    capsys: pytest.CaptureFixture[str], json_lines: bool
+) -> None:
+    undo = log_to_stderr(logging.INFO, json_lines=json_lines, secrets=lambda: SECRETS)
+    # An argument missing: %-formatting fails. Handed to our handler itself (pytest's own log
+    # capture would raise on it first).
+    record = logging.LogRecord(logger.name, logging.INFO, __file__, 1, "token %s %s", (WEBHOOK_SECRET,), None)
+    [handler] = [h for h in logging.getLogger("iqmetrix_dropship").handlers if type(h).__name__ == "_StderrHandler"]
+    try:
+        handler.handle(record)
+    finally:
+        undo()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "could not be formatted" in err
+    assert all(secret not in err for secret in SECRETS)
+
+
+def test_json_lines_carry_no_nan_and_only_ascii(json_log: pytest.CaptureFixture[str]) -> None:
+    logger.info("odd \u2028 text", extra={"dropship.attempt": float("nan"), "http.route": "\u0085"})
+    err = json_log.readouterr().err
+    assert err.isascii()
+    line = json.loads(err)
+    assert line["dropship.attempt"] == "nan"
+    assert line["message"] == "odd \u2028 text"

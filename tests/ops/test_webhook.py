@@ -16,7 +16,7 @@ from iqmetrix_dropship import DropshipClient, OrderLedger
 from iqmetrix_dropship._sync.follower import FeedFollower
 from iqmetrix_dropship.emulator import Emulator
 from iqmetrix_dropship.models import FeedEntry
-from iqmetrix_dropship.ops._webhook import MAX_BODY_BYTES
+from iqmetrix_dropship.ops._webhook import MAX_BODY_BYTES, WebhookAuth
 
 from .conftest import EVENT, SECRETS, SIGNED, WAIT, WEBHOOK_PASSWORD, Following, polls, serving, webhook
 
@@ -224,3 +224,9 @@ def test_the_webhook_is_served_only_where_it_was_asked(client: DropshipClient, l
     follower = client.follow(checkpoint=ledger)
     with serving(client, ledger, follower, webhook_port=None) as url:
         assert webhook(url).status_code == 404
+
+
+def test_a_secret_read_from_a_file_with_its_newline_still_matches() -> None:
+    auth = WebhookAuth.from_environ({"DROPSHIP_WEBHOOK_SECRET": "s3cret-from-a-file\n"})
+
+    assert auth.secrets == ("s3cret-from-a-file",)

@@ -17,8 +17,17 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
 
-from iqmetrix_dropship import DropshipClient, FeedEntry, OrderLedger, ProductAvailability, ProductCost, telemetry
+from iqmetrix_dropship import (
+    DropshipClient,
+    FeedEntry,
+    OrderLedger,
+    ProductAvailability,
+    ProductCost,
+    TokenError,
+    telemetry,
+)
 from iqmetrix_dropship import _telemetry as internals
 from iqmetrix_dropship.emulator import Emulator
 
@@ -267,3 +276,26 @@ def test_durations_are_bucketed_in_seconds(otel: Telemetry, client: DropshipClie
     bounds = duration.data.data_points[0].explicit_bounds  # type: ignore[union-attr]
     assert bounds[0] <= 0.01
     assert bounds[-1] == 60.0
+
+
+def test_route_templates_read_ipv6_and_user_info_hosts() -> None:
+    assert telemetry.route_of("GET", "http://[::1]:8080/v1/Suppliers(1)/Notifications") == (
+        "GET /Suppliers({id})/Notifications",
+        {"server.address": "::1"},
+    )
+    assert telemetry.route_of("GET", "http://user:pw@host.example/v1/Suppliers(1)/Notifications")[1] == {
+        "server.address": "host.example"
+    }
+
+
+def test_a_refused_token_and_a_failed_call_are_spans_in_error(otel: Telemetry, emulator: Emulator) -> None:
+    with client_for(emulator, password="not-the-password", max_retries=0) as client, pytest.raises(TokenError):
+        client.get_notifications()
+
+    [token] = otel.named("POST /oauth2/token")
+    assert token.status.status_code is StatusCode.ERROR
+    assert token.attributes is not None
+    assert token.attributes["error.type"] == "TokenError"
+    [call] = otel.named("GET /Suppliers({id})/Notifications")
+    assert call.status.status_code is StatusCode.ERROR
+    assert "not-the-password" not in str(token.status.description)

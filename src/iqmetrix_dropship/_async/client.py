@@ -65,25 +65,25 @@ from .._protocol.updates import (
     shipped_items,
 )
 from .._protocol.walk import PageWalk
-from ..models import (
-    FeedEntry,
-    FeedPage,
-    ItemStatusUpdate,
-    ItemUpdate,
-    OrderStatus,
-    OrderStatusUpdate,
-    Product,
-    ProductAvailability,
-    ProductCost,
-    ProductFeed,
-    SupplierSku,
-)
+from ..models import OrderStatus
 from .transport import AsyncTransport
 
 if TYPE_CHECKING:
     import httpx
 
     from ..follow import CheckpointStore
+    from ..models import (
+        FeedEntry,
+        FeedPage,
+        ItemStatusUpdate,
+        ItemUpdate,
+        OrderStatusUpdate,
+        Product,
+        ProductAvailability,
+        ProductCost,
+        ProductFeed,
+        SupplierSku,
+    )
     from .follower import AsyncFeedFollower
 
 __all__ = ["AsyncDropshipClient"]
@@ -559,12 +559,12 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
     async def _fetch_token(self, action: FetchToken, timeout: Any, deadline: Deadline) -> Response | BaseException:
         # One attempt: a failure propagates to the caller's own retry loop.
         grant = action.grant
-        with telemetry.token_fetch(grant):
+        with telemetry.token_fetch(grant) as current:
             try:
                 response = await self._transport.send(action.request, None, timeout, deadline)
                 checked = self._check(action.request, response)
             except BaseException as error:  # handed to TokenCache.finish, which re-raises it
-                telemetry.token_fetched(grant, error)
+                telemetry.token_fetched(grant, error, current)
                 return scrub_chain(error)
         telemetry.token_fetched(grant, None)
         return checked

@@ -170,6 +170,10 @@ class AsyncFeedFollower(FollowerBase):
         except GeneratorExit:
             outcome = "stopped"  # the caller stopped early (break, a handler that raised)
             raise
+        except Exception as error:
+            poll.end(outcome, error)
+            poll = telemetry.NO_POLL  # ended
+            raise
         finally:
             poll.end(outcome)
             self.end_poll()

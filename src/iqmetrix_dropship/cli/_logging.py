@@ -18,9 +18,11 @@ class _StderrHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             line = self.format(record)
-        except Exception:  # a record that cannot be formatted is logging's to report, not a crash
-            self.handleError(record)
-            return
+        except Exception:
+            # Never logging's handleError: it prints the record's arguments (a secret among them,
+            # maybe) and a traceback, unredacted and over several lines. A fixed line instead.
+            where = f"{record.pathname}:{record.lineno}"
+            line = f"{record.levelname} {record.name}: a log record that could not be formatted (at {where})"
         typer.echo(line, err=True)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import Any
@@ -57,7 +58,8 @@ class JsonFormatter(logging.Formatter):
             line["exception"] = redact(self.formatException(record.exc_info), secrets)
         if record.stack_info:
             line["stack"] = redact(self.formatStack(record.stack_info), secrets)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        # ASCII only: U+2028, U+0085 and the like split "lines" for some readers; never NaN.
+        return json.dumps(line, ensure_ascii=True, default=str)
 
 
 class TextFormatter(logging.Formatter):
@@ -77,6 +79,8 @@ def _utc(created: float) -> str:
 
 def _plain(value: object, secrets: tuple[str, ...]) -> object:
     """A JSON scalar as itself (a string redacted); anything else as its redacted ``str``."""
-    if value is None or isinstance(value, (bool, int, float)):
+    if value is None or isinstance(value, (bool, int)):
         return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)  # JSON has no NaN or Infinity
     return redact(str(value), secrets)

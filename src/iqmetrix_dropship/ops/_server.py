@@ -8,11 +8,13 @@ readiness check waiting on the database) never holds up ``/healthz``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
 import socketserver
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -93,9 +95,50 @@ class _RequestHandler(WSGIRequestHandler):
         logger.debug("ops request %s", self.command)
 
 
+MAX_CONNECTIONS = 64
+"""Connections served at once; one more is closed at once. With ``REQUEST_DEADLINE`` it bounds what
+a client trickling its request byte by byte (slowloris) can hold: threads, descriptors."""
+REQUEST_DEADLINE = 15.0
+"""Seconds a connection may take in all, request and answer: past it, its socket is shut down."""
+_LINGER_SECONDS = 2.0
+
+
 class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # the listen backlog: a burst of connects is queued, not refused
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        super().__init__(*args, **kwargs)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            logger.warning("the ops server is serving %d connections: one more was closed", MAX_CONNECTIONS)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        # However slowly the client sends (each read has its own timeout), the whole connection
+        # ends at the deadline: the socket is shut down, and the blocked read returns.
+        watchdog = threading.Timer(REQUEST_DEADLINE, _shut, (request,))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            watchdog.cancel()
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # socketserver prints a traceback on stderr (a client that stalled, a reset): that would
+        # break one-event-a-line logs, and is the client's failure, not ours.
+        logger.debug("an ops connection ended with an error", exc_info=True)
 
     def server_bind(self) -> None:
         # WSGIServer's server_bind asks DNS for the host's full name (socket.getfqdn): skipped.
@@ -110,13 +153,22 @@ class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
         # the client still sends, 1 MiB and a second of silence at most, before closing.
         try:
             request.shutdown(socket.SHUT_WR)
-            request.settimeout(1.0)
+            ends = time.monotonic() + _LINGER_SECONDS
             left = _LINGER_BYTES
-            while left > 0 and (chunk := request.recv(min(65536, left))):
+            while left > 0 and (remaining := ends - time.monotonic()) > 0:
+                request.settimeout(remaining)
+                chunk = request.recv(min(65536, left))
+                if not chunk:
+                    break
                 left -= len(chunk)
         except OSError:
             pass
         self.close_request(request)
+
+
+def _shut(request: Any) -> None:
+    with contextlib.suppress(OSError):
+        request.shutdown(socket.SHUT_RDWR)
 
 
 class OpsServer:

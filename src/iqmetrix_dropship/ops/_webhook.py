@@ -58,7 +58,9 @@ class WebhookAuth:
         without authentication), or for half a pair, or for a header name that is not one."""
         if not _HEADER_NAME.fullmatch(header):
             raise ConfigurationError(f"the webhook's secret header must be a header name, got {header[:64]!r}")
-        secret = environ.get(_SECRET_VARIABLE) or None
+        # Stripped: a secret read from a file ends in a newline, which no header can carry (HTTP
+        # strips the white space around a value), so that secret could never match.
+        secret = (environ.get(_SECRET_VARIABLE) or "").strip() or None
         username, password = environ.get(_USERNAME_VARIABLE) or None, environ.get(_PASSWORD_VARIABLE) or None
         if (username is None) != (password is None):
             raise ConfigurationError(f"set both {_USERNAME_VARIABLE} and {_PASSWORD_VARIABLE}, or neither")

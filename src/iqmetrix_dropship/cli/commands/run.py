@@ -31,6 +31,7 @@ from urllib.parse import unquote, urlsplit
 
 import typer
 
+from ... import _telemetry as telemetry
 from ..._concurrency import stop_on_signals
 from ..._exceptions import ConfigurationError, DropshipError, TokenError
 from ..._pg.lease import DEFAULT_LEASE_SECONDS, default_holder
@@ -133,10 +134,12 @@ class _Worker:
                 try:
                     self.handler(orders, order, self.client)
                 except DropshipError as error:
+                    telemetry.add("dropship.follower.handler.failures", 1, {"dropship.handler": "worker"})
                     logger.warning(
                         "%s: the handler failed on order %s: %s", self.name, order.order_id, error, extra=extra
                     )
                 except Exception:
+                    telemetry.add("dropship.follower.handler.failures", 1, {"dropship.handler": "worker"})
                     logger.exception("%s: the handler failed on order %s", self.name, order.order_id, extra=extra)
                 handled += 1
         return handled
