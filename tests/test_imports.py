@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import ast
 import importlib
+import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -95,3 +97,43 @@ def test_every_module_imports_on_its_own(module: str) -> None:
         for name in [name for name in sys.modules if name == PACKAGE or name.startswith(PACKAGE + ".")]:
             del sys.modules[name]
         sys.modules.update(loaded)
+
+
+# What `from iqmetrix_dropship import DropshipClient` must not load (issue 16): the follower and its
+# checkpoint stores (sqlite3), the ledger. Not listed yet, because _protocol/feed.py and
+# _protocol/walk.py still import them at load time: models._feed and feed._parser.
+NOT_LOADED_BY_THE_CLIENT = (
+    "sqlite3",
+    "iqmetrix_dropship.follow",
+    "iqmetrix_dropship.ledger",
+    "iqmetrix_dropship._sync.follower",
+    "iqmetrix_dropship._async.follower",
+)
+
+
+def test_importing_the_client_loads_neither_the_follower_nor_the_ledger() -> None:
+    probe = (
+        "import sys, json; from iqmetrix_dropship import DropshipClient; "
+        f"print(json.dumps([name for name in {list(NOT_LOADED_BY_THE_CLIENT)!r} if name in sys.modules]))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout) == []
+
+
+def test_the_models_package_loads_its_model_modules_on_first_use() -> None:
+    probe = (
+        "import sys, json; import iqmetrix_dropship.models as models; "
+        "before = [name for name in ('iqmetrix_dropship.models._feed', 'iqmetrix_dropship.models._catalog', "
+        "'iqmetrix_dropship.models._updates') if name in sys.modules]; "
+        "from iqmetrix_dropship.models._feed import FeedPage; "
+        "print(json.dumps([before, models.FeedPage is FeedPage]))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout) == [[], True]
+
+
+def test_every_public_model_name_resolves_to_its_class() -> None:
+    models = importlib.import_module(f"{PACKAGE}.models")
+    for name in models.__all__:
+        assert getattr(models, name) is not None
+    assert set(models.__all__) <= set(dir(models))

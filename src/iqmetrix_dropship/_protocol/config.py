@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from .._exceptions import ConfigurationError
 from .._text import preview
-from ..feed import DEFAULT_MAX_FEED_BYTES
+from ..feed._xml import DEFAULT_MAX_FEED_BYTES
 from .retry import RetryPolicy
 
 __all__ = ["ClientConfig", "Environment", "settings_from_env"]

@@ -50,6 +50,9 @@ _D = f"{{{DROPSHIP}}}"
 _M = TypeVar("_M", bound=BaseModel)
 _Convert = Callable[[str], Any]
 
+# How a null member almost always reads: its one attribute, spelled the usual way.
+_NIL_TRUE = [(NIL, "true")]
+
 
 class _Reader(Generic[_M]):
     """Reads one dropship element (``order-item``, ``seller``, ...) into one model.
@@ -106,9 +109,9 @@ class _Reader(Generic[_M]):
                 text = child.text
                 if text is None:
                     # i:nil="true" is null, distinct from empty text (traps.md 19). The usual
-                    # spelling is tested inline: this runs for a fifth of all members.
-                    nil = child.get(NIL)
-                    text = None if nil == "true" or (nil is not None and is_nil(child)) else ""
+                    # spelling is tested inline: this runs for a fifth of all members, and
+                    # items() is a third cheaper than get() with a namespaced name.
+                    text = None if child.items() == _NIL_TRUE or is_nil(child) else ""
                 values[name] = text
                 continue
             member = typed.get(tag)

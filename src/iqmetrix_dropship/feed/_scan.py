@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from .._exceptions import FeedParseError
-from ..models import page_id_from_href
+from ..models._links import page_id_from_href
 from . import _atom as atom
 from ._xml import DEFAULT_MAX_FEED_BYTES, UNFORESEEN, local_name, parse_xml
 

@@ -7,7 +7,6 @@ order id is an opaque string. The feed parser (``iqmetrix_dropship.feed``) build
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
@@ -16,6 +15,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from ._enums import ItemStatus
+from ._links import page_id_from_href
 
 __all__ = [
     "FeedEntry",
@@ -33,22 +33,11 @@ __all__ = [
     "page_id_from_href",
 ]
 
-# traps.md 4: only the Pages({id}) part of an href is trusted; the host never is.
-# Page ids are GUIDs in every document seen; we accept any plain token so that a
-# differently formatted id still walks, but nothing that could smuggle in a path.
-_PAGE_ID = re.compile(r"/Notifications/Pages\(([A-Za-z0-9-]{1,64})\)/?(?:[?#].*)?$")
-
-
-def page_id_from_href(href: str | None) -> str | None:
-    """The ``{guid}`` of a ``.../Notifications/Pages({guid})`` href, or ``None``."""
-    if not href:
-        return None
-    match = _PAGE_ID.search(href.strip())
-    return match.group(1) if match else None
-
 
 class _Received(BaseModel):
     # defer_build: the parser builds these without validation; the validator is made on first use.
+    # Hence the empty defaults below come from model_construct: calling Seller() here would build
+    # four validators (and load pydantic's plugin machinery) at import. Both are the same model.
     model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 
@@ -110,11 +99,11 @@ class OrderCreated(_Received):
     event_type: Literal["order-created"] = "order-created"
     order_id: UUID
     items: list[OrderItem] = []
-    seller: Seller = Seller()
+    seller: Seller = Seller.model_construct()
     ship_to_store: bool | None = None
     """Store delivery (``True``) or home delivery (``False``); trust this, not the address ``type`` (traps.md 25)."""
-    shipping_address: ShippingAddress = ShippingAddress()
-    shipping_customer: ShippingCustomer = ShippingCustomer()
+    shipping_address: ShippingAddress = ShippingAddress.model_construct()
+    shipping_customer: ShippingCustomer = ShippingCustomer.model_construct()
     shipping_method: str | None = None
     supplier_id: int | None = None
 
@@ -198,7 +187,7 @@ class FeedPage(_Received):
     id: str
     title: str | None = None
     updated: datetime | None = None
-    links: FeedLinks = FeedLinks()
+    links: FeedLinks = FeedLinks.model_construct()
     entries: list[FeedEntry] = []
 
     @property
