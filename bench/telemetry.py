@@ -1,6 +1,7 @@
 """The cost of the OpenTelemetry instrumentation on the backfill and the update benchmarks.
 
-Three ways, interleaved round by round so that drift hits them alike, against one emulator process:
+Three ways, interleaved round by round (each round in another order, so that drift hits them
+alike), against one emulator process:
 
 - ``absent``: as without ``opentelemetry-api`` installed (``_telemetry.ENABLED = False``);
 - ``off``: the API installed, no SDK configured (what a user gets from the ``otel`` extra alone);
@@ -81,9 +82,13 @@ def backfill(base_url: str) -> float:
         return time.perf_counter() - started
 
 
-def updates(base_url: str, count: int) -> float:
+def new_orders(base_url: str, count: int) -> list[str]:
     admin = base_url.removesuffix("/v1") + "/_emulator/orders"
-    order_ids: list[str] = httpx.post(admin, json={"count": count}, timeout=60).json()["order_ids"]
+    order_ids: list[str] = httpx.post(admin, json={"count": count}, timeout=120).json()["order_ids"]
+    return order_ids
+
+
+def updates(base_url: str, order_ids: list[str]) -> float:
     with DropshipClient(**CREDENTIALS, base_url=base_url, accounts_url=base_url) as client:  # type: ignore[arg-type]
         client.authenticate()
         started = time.perf_counter()
@@ -99,14 +104,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    emulator, base_url = start_emulator(args.events)
+    emulator, base_url = start_emulator(args.events - args.updates * args.rounds * len(MODES))
     times: dict[str, dict[str, list[float]]] = {"backfill": {m: [] for m in MODES}, "updates": {m: [] for m in MODES}}
     try:
-        for _ in range(args.rounds):
-            for mode in MODES:
+        # Every order the updates need is placed first: the feed the backfills read is then the
+        # same length in every round and mode (orders placed between would lengthen the later ones).
+        batches = iter(new_orders(base_url, args.updates * args.rounds * len(MODES)))
+        for round_ in range(args.rounds):
+            for mode in MODES[round_ % 3 :] + MODES[: round_ % 3]:  # no mode always first
                 finish = use(mode)
                 times["backfill"][mode].append(backfill(base_url))
-                times["updates"][mode].append(updates(base_url, args.updates))
+                times["updates"][mode].append(updates(base_url, [next(batches) for _ in range(args.updates)]))
                 finish()
     finally:
         emulator.terminate()

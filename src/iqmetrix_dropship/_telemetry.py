@@ -36,6 +36,7 @@ dropship.catalog.rows.pushed              counter    availability/cost rows, by 
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import re
 import time
@@ -84,7 +85,20 @@ _PLACEHOLDERS = {"Suppliers": "id", "Pages": "page", "Orders": "order", "Product
 _VERSION_PREFIX = re.compile(r"^/v\d+(?=/)")
 
 
+@functools.lru_cache(maxsize=1024)
+def _route(method: str, url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    route, ids = _route_of(method, url)
+    return route, tuple(ids.items())
+
+
 def route_of(method: str, url: str) -> tuple[str, dict[str, str]]:
+    """``("GET /Suppliers({id})/Notifications/Pages({page})", {"dropship.page_id": ...})``: the
+    span name of a request and the ids its URL holds (the page and order ids, as attributes)."""
+    route, ids = _route(method, url)
+    return route, dict(ids)
+
+
+def _route_of(method: str, url: str) -> tuple[str, dict[str, str]]:
     """``("GET /Suppliers({id})/Notifications/Pages({page})", {"dropship.page_id": ...})``: the
     span name of a request and the ids its URL holds (the page and order ids, as attributes)."""
     try:
@@ -149,6 +163,17 @@ def _get_tracer() -> Any:
     return _tracer
 
 
+def _tracing() -> Any:
+    """The tracer, or ``None`` while no SDK is installed: OpenTelemetry's proxy tracer would make
+    and drop every span (about 12 µs each), for nothing."""
+    if _providers.get("tracer") is None:
+        from opentelemetry import trace  # noqa: PLC0415 - optional, and only when used
+
+        if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+            return None
+    return _get_tracer()
+
+
 def _instrument(name: str) -> Any:
     instrument = _instruments.get(name)
     if instrument is None:
@@ -198,10 +223,11 @@ def record(name: str, value: float, attributes: Mapping[str, Any] | None = None)
 @contextlib.contextmanager
 def span(name: str, attributes: Mapping[str, Any] | None = None) -> Iterator[Any]:
     """A span (``None`` without OpenTelemetry); an exception escaping it is recorded on it."""
-    if not ENABLED:
+    tracer = _tracing() if ENABLED else None
+    if tracer is None:
         yield None
         return
-    with _get_tracer().start_as_current_span(name, attributes=attributes) as current:
+    with tracer.start_as_current_span(name, attributes=attributes) as current:
         yield current
 
 
@@ -309,15 +335,23 @@ class PollSpan:
         self.pages = 0
         self.entries = 0
         self.follower = follower
-        self._span = _get_tracer().start_span("dropship.poll", attributes={"dropship.follower": follower})
+        tracer = _tracing()
+        self._span = (
+            None if tracer is None else tracer.start_span("dropship.poll", attributes={"dropship.follower": follower})
+        )
 
     def end(self, outcome: str, error: BaseException | None = None) -> None:
-        self._span.set_attributes(
-            {"dropship.poll.pages": self.pages, "dropship.poll.entries": self.entries, "dropship.poll.outcome": outcome}
-        )
-        if error is not None:
-            failed(self._span, error)
-        self._span.end()
+        if self._span is not None:
+            self._span.set_attributes(
+                {
+                    "dropship.poll.pages": self.pages,
+                    "dropship.poll.entries": self.entries,
+                    "dropship.poll.outcome": outcome,
+                }
+            )
+            if error is not None:
+                failed(self._span, error)
+            self._span.end()
         add("dropship.follower.polls", 1, {"dropship.follower": self.follower, "outcome": outcome})
 
 
