@@ -84,7 +84,10 @@ def backfill(base_url: str) -> float:
 
 def new_orders(base_url: str, count: int) -> list[str]:
     admin = base_url.removesuffix("/v1") + "/_emulator/orders"
-    order_ids: list[str] = httpx.post(admin, json={"count": count}, timeout=120).json()["order_ids"]
+    order_ids: list[str] = []
+    while len(order_ids) < count:  # the emulator places at most 10,000 a call
+        batch = min(5_000, count - len(order_ids))
+        order_ids += httpx.post(admin, json={"count": batch}, timeout=120).json()["order_ids"]
     return order_ids
 
 
