@@ -100,14 +100,18 @@ def test_every_module_imports_on_its_own(module: str) -> None:
 
 
 # What `from iqmetrix_dropship import DropshipClient` must not load (issue 16): the follower and its
-# checkpoint stores (sqlite3), the ledger. Not listed yet, because _protocol/feed.py and
-# _protocol/walk.py still import them at load time: models._feed and feed._parser.
+# checkpoint stores (sqlite3), the ledger, and the model classes and the parser, which load with
+# the first call that needs them (each pydantic class costs its creation, even unvalidated).
 NOT_LOADED_BY_THE_CLIENT = (
     "sqlite3",
     "iqmetrix_dropship.follow",
     "iqmetrix_dropship.ledger",
     "iqmetrix_dropship._sync.follower",
     "iqmetrix_dropship._async.follower",
+    "iqmetrix_dropship.models._feed",
+    "iqmetrix_dropship.models._catalog",
+    "iqmetrix_dropship.models._updates",
+    "iqmetrix_dropship.feed._parser",
 )
 
 

@@ -22,17 +22,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import ValidationError
 
 from .._exceptions import InvalidRequestError, PushError, TokenError, UnexpectedResponseError
 from .._text import preview
-from ..models._catalog import Product, ProductAvailability, ProductCost, ProductFeed, SupplierSku
-from ..models._updates import validation_message
+from .._validation import validation_message
 from .config import ClientConfig
 from .http import Request, Response
 from .responses import read_json
+
+if TYPE_CHECKING:
+    from ..models import Product, ProductAvailability, ProductCost, ProductFeed, SupplierSku
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -149,6 +151,8 @@ def check_chunk_size(chunk_size: Any) -> int:
 
 def checked_availability(products: Iterable[ProductAvailability | Mapping[str, Any]]) -> list[ProductAvailability]:
     """Every product built and checked; a SKU given twice is refused (which one would win?)."""
+    from ..models import ProductAvailability  # noqa: PLC0415 - the catalogue models load with their first call
+
     built = [
         _built(ProductAvailability, given, f"products[{n}]") for n, given in enumerate(_listed(products, "products"))
     ]
@@ -162,6 +166,8 @@ def checked_availability(products: Iterable[ProductAvailability | Mapping[str, A
 
 def checked_costs(products: Iterable[ProductCost | Mapping[str, Any]]) -> list[ProductCost]:
     """Every cost built and checked; a company given two costs for one product is refused."""
+    from ..models import ProductCost  # noqa: PLC0415 - the catalogue models load with their first call
+
     built = [_built(ProductCost, given, f"products[{n}]") for n, given in enumerate(_listed(products, "products"))]
     seen: dict[tuple[str, int], int] = {}
     for n, product in enumerate(built):
@@ -176,6 +182,8 @@ def checked_costs(products: Iterable[ProductCost | Mapping[str, Any]]) -> list[P
 
 
 def checked_product(product: Product | Mapping[str, Any]) -> Product:
+    from ..models import Product  # noqa: PLC0415 - the catalogue models load with their first call
+
     built: Product = _built(Product, product, "product")
     return built
 
@@ -307,6 +315,8 @@ def echo_id(response: Response) -> str | None:
 
 
 def read_supplier_skus(request: Request, response: Response) -> list[SupplierSku]:
+    from ..models import SupplierSku  # noqa: PLC0415 - the catalogue models load with their first call
+
     data = _json(request, response)
     if isinstance(data, dict):  # an OData-style wrapper, should one appear
         data = data.get("value", data.get("Items"))
@@ -320,6 +330,8 @@ def read_supplier_skus(request: Request, response: Response) -> list[SupplierSku
 
 
 def read_products(request: Request, response: Response) -> list[Product]:
+    from ..models import Product  # noqa: PLC0415 - the catalogue models load with their first call
+
     data = _json(request, response)
     if isinstance(data, dict):  # one product rather than the documented array of them
         data = [data]
@@ -333,6 +345,8 @@ def read_products(request: Request, response: Response) -> list[Product]:
 
 
 def read_product_feed(request: Request, response: Response) -> ProductFeed:
+    from ..models import ProductFeed  # noqa: PLC0415 - the catalogue models load with their first call
+
     data = _json(request, response)
     if not isinstance(data, dict):
         raise _unexpected(request, response, "is not a product feed (a JSON object)")

@@ -8,14 +8,18 @@ configured host, never from the host a feed link names (traps.md 4).
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from .._exceptions import InvalidRequestError
 from .._text import preview
-from ..feed import PageScan, parse_feed, scan_entry_ids
-from ..models import FeedPage, page_id_from_href
+from ..feed import PageScan, scan_entry_ids
+from ..models._links import page_id_from_href
 from .config import ClientConfig
 from .http import Request, Response
+
+if TYPE_CHECKING:
+    from ..models import FeedPage
 
 __all__ = ["archive_request", "notifications_request", "page_id_of", "read_feed", "read_scan"]
 
@@ -65,6 +69,8 @@ def archive_request(config: ClientConfig, page: str | UUID) -> Request:
 
 def read_feed(response: Response) -> FeedPage:
     """The typed page. The transport already refused a body over the client's ``max_feed_bytes``."""
+    from ..feed import parse_feed  # noqa: PLC0415 - the typed models load with the first page read
+
     return parse_feed(response.content, max_bytes=len(response.content) + 1)
 
 

@@ -11,19 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from uuid import UUID
 
 from pydantic import ValidationError
 
 from .._exceptions import InvalidRequestError
 from .._text import preview
-from ..models import ItemStatus, ItemStatusUpdate, ItemUpdate, OrderStatus, OrderStatusUpdate
-from ..models._updates import validation_message
+from .._validation import validation_message
+from ..models import ItemStatus, OrderStatus
 from . import rules
 from .config import ClientConfig
 from .http import Request, Response
 from .responses import read_json, warn_unreadable_echo
+
+if TYPE_CHECKING:
+    from ..models import ItemStatusUpdate, ItemUpdate, OrderStatusUpdate
 
 __all__ = [
     "ShipmentEcho",
@@ -71,6 +74,8 @@ def order_status_request(
     require_tracking: bool = True,
 ) -> tuple[Request, OrderStatusUpdate]:
     """``PUT .../Orders({id})/OrderStatusUpdate``. The body ``Id`` is the URL's order id (traps.md 8)."""
+    from ..models import OrderStatusUpdate  # noqa: PLC0415 - the models load with the first update
+
     oid = checked(partial(rules.order_id, order_id))
     wanted = checked(partial(rules.status, OrderStatus, status))
     # traps.md 14: the guide requires tracking and carrier for Shipped so the customer is told.
@@ -105,6 +110,8 @@ def item_status_request(
     require_tracking: bool = True,
 ) -> tuple[Request, ItemStatusUpdate]:
     """``PUT .../Orders({id})/ItemStatusUpdate`` (traps.md 3: not ``/OrderStatusUpdate``)."""
+    from ..models import ItemStatusUpdate, ItemUpdate  # noqa: PLC0415 - the models load with the first update
+
     oid = checked(partial(rules.order_id, order_id))
     if isinstance(items, (str, bytes, Mapping)):
         raise InvalidRequestError("items must be a list of ItemUpdate")
@@ -145,6 +152,8 @@ def shipped_items(
     items: Iterable[str] | Mapping[str, int], tracking: str, shipping_provider: str, message: str | None
 ) -> list[ItemUpdate]:
     """The item updates of one parcel: each SKU (or SKU to quantity) ``Shipped`` with its tracking."""
+    from ..models import ItemUpdate  # noqa: PLC0415 - the models load with the first update
+
     if isinstance(items, (str, bytes)):
         raise InvalidRequestError("items must be a list of SKUs, or a mapping of SKU to quantity")
     quantities: Mapping[Any, Any] = items if isinstance(items, Mapping) else dict.fromkeys(items)

@@ -10,14 +10,17 @@ A hostile or broken feed cannot make it run forever: a page id seen twice ends t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from .._exceptions import FeedParseError
 from .._text import preview
-from ..models import FeedPage
 from .config import ClientConfig
 from .feed import archive_request, notifications_request, page_id_of
 from .http import Request
+
+if TYPE_CHECKING:
+    from ..models import FeedPage
 
 __all__ = ["PageWalk"]
 

@@ -19,7 +19,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -27,7 +26,6 @@ from pydantic import (
 from pydantic.alias_generators import to_pascal
 
 from .._protocol import rules
-from .._text import PREVIEW_CHARS, preview
 from ._enums import ItemStatus, OrderStatus
 
 __all__ = ["ItemStatusUpdate", "ItemUpdate", "OrderStatusUpdate"]
@@ -41,19 +39,6 @@ def _is_echo(info: ValidationInfo) -> bool:
 
 def _field(info: ValidationInfo) -> str:
     return to_pascal(info.field_name or "")
-
-
-def validation_message(error: ValidationError) -> str:
-    """One readable line for a pydantic error: ``Status: 'Exception' is not a valid ...``."""
-    parts = []
-    for item in error.errors(include_url=False, include_input=False):
-        where = ".".join(str(p) if len(str(p)) <= PREVIEW_CHARS else preview(p) for p in item["loc"])
-        if item["type"] == "extra_forbidden":
-            message = "unknown field (misspelt?), refused rather than dropped"
-        else:
-            message = str(item["msg"]).removeprefix("Value error, ")
-        parts.append(f"{where}: {message}" if where else message)
-    return "; ".join(parts)
 
 
 class _Sent(BaseModel):
