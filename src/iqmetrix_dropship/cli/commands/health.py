@@ -22,7 +22,6 @@ The pure parts (``check_*`` functions) take plain values and are tested as table
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import stat
 from collections.abc import Mapping, Sequence
@@ -49,6 +48,7 @@ from ..._exceptions import (
 from ..._protocol.catalog import ServiceStatus
 from ..._protocol.config import Environment
 from .._exit import CliError, ExitCode, exit_code_for, message_for
+from .._hosts import is_loopback
 from .._options import JsonOption
 from .._render import echo_json, out_console, plural, time_text
 from .._session import Session
@@ -156,15 +156,6 @@ def check_config_file(path: Path | None, mode: int | None) -> Check:
     return Check("config file", Status.OK, f"{path} (mode {stat.S_IMODE(mode):04o})")
 
 
-def _is_local(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def check_environment(environment: Environment, urls: Mapping[str, str]) -> list[Check]:
     """The environment, whether each iQmetrix host belongs to it, and plain http kept to this machine."""
     production = {urlsplit(url).hostname for url in _hosts(Environment.PRODUCTION)}
@@ -174,7 +165,7 @@ def check_environment(environment: Environment, urls: Mapping[str, str]) -> list
     for name, url in urls.items():
         parts = urlsplit(url)
         host = parts.hostname or ""
-        if parts.scheme == "http" and not _is_local(host):
+        if parts.scheme == "http" and not is_loopback(host):
             clear.append(name)
         if not host.endswith(".iqmetrix.net"):
             outside.append(name)

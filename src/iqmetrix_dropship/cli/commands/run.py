@@ -19,7 +19,6 @@ For the people who run it (``ops/``): ``--metrics-port`` serves ``/metrics``, ``
 from __future__ import annotations
 
 import importlib
-import ipaddress
 import logging
 import os
 import threading
@@ -45,6 +44,7 @@ from ...ops._endpoints import OpsPlan
 from ...ops._metrics import MetricsUnavailableError, start_metrics
 from ...ops._webhook import DEFAULT_SECRET_HEADER, WebhookAuth
 from .._exit import CliError, ExitCode
+from .._hosts import is_loopback
 from .._logging import log_to_stderr
 from .._options import DbOption
 from .._session import Session, open_ledger
@@ -200,15 +200,6 @@ def _dsn_password(target: object) -> tuple[str, ...]:
     return (unquote(password),) if password else ()
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def run(
     ctx: typer.Context,
     *,
@@ -303,7 +294,7 @@ def run(
     secrets = _KnownSecrets([lambda: plan.webhook_auth.secrets if plan.webhook_auth is not None else ()])
     level = logging.DEBUG if session.debug else logging.INFO
     ctx.call_on_close(log_to_stderr(level, json_lines=log_format is LogFormat.json, secrets=secrets))
-    if (metrics_port is not None or webhook_port is not None) and not _is_loopback(bind):
+    if (metrics_port is not None or webhook_port is not None) and not is_loopback(bind):
         logger.warning("the ops endpoints listen on %s, beyond this machine: put them behind a firewall", bind)
     target, _ = session.ledger_path(db)
     if workers and not isinstance(target, str):

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import ipaddress
 import logging
 import os
 import sys
@@ -33,6 +32,7 @@ import typer
 
 from ...shipping_options import ApiKeyAuth, BasicAuth, Quote
 from .._exit import CliError, exit_code_for, message_for
+from .._hosts import is_loopback
 from .._logging import log_to_stderr
 
 __all__ = ["API_KEY_ENV", "PASSWORD_ENV", "USERNAME_ENV", "app", "serve"]
@@ -109,13 +109,6 @@ def choose_auth(
         "refusing to serve without authentication: set "
         f"{USERNAME_ENV} and {PASSWORD_ENV} (Basic), or {API_KEY_ENV} (an API key), or pass --no-auth"
     )
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return host == "localhost"
 
 
 def _password_prompt() -> Callable[[], str] | None:
@@ -197,7 +190,7 @@ def _serve(
             f"serving needs its extra ({error.name} is missing): pip install 'iqmetrix-dropship[shipping-options]'"
         ) from None
     asgi_app = create_app(load_quote(app_spec), auth=auth, path=path)
-    if not _is_loopback(host) and ssl["ssl_certfile"] is None:
+    if not is_loopback(host) and ssl["ssl_certfile"] is None:
         typer.echo(
             "note: plain HTTP on a public address; iQmetrix calls HTTPS: put a TLS proxy in front, "
             "or pass --ssl-certfile and --ssl-keyfile",
