@@ -101,9 +101,14 @@ def test_every_module_imports_on_its_own(module: str) -> None:
 
 # What `from iqmetrix_dropship import DropshipClient` must not load (issue 16): the follower and its
 # checkpoint stores (sqlite3), the ledger, and the model classes and the parser, which load with
-# the first call that needs them (each pydantic class costs its creation, even unvalidated).
+# the first call that needs them (each pydantic class costs its creation, even unvalidated); nor
+# anyio (the async seams load it with the first async object) nor pydantic's type machinery (its
+# SecretStr alone cost 30 ms: the SDK's secrets are its own small class).
 NOT_LOADED_BY_THE_CLIENT = (
     "sqlite3",
+    "anyio",
+    "pydantic.main",
+    "pydantic.types",
     "iqmetrix_dropship.follow",
     "iqmetrix_dropship.ledger",
     "iqmetrix_dropship._sync.follower",

@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, Generic, TypeVar
 
-from pydantic import SecretStr
 from tenacity import retry_if_exception
 
 from ._exceptions import ConfigurationError
@@ -26,7 +25,7 @@ from ._protocol.deadline import Deadline, total_seconds
 from ._protocol.http import Request, Response
 from ._protocol.responses import error_for
 from ._protocol.retry import RetryPolicy, replay_safe, stop_at_deadline, tenacity_options
-from ._protocol.tokens import Credentials, TokenCache, check_credential
+from ._protocol.tokens import Credentials, SecretStr, TokenCache, check_credential
 from .feed import DEFAULT_MAX_FEED_BYTES
 
 HttpClientT = TypeVar("HttpClientT")

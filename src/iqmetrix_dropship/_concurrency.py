@@ -38,9 +38,11 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent import futures
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import anyio
+if TYPE_CHECKING:
+    import anyio
+    from anyio import Event as AsyncEvent
 
 __all__ = [
     "AsyncCondition",
@@ -71,29 +73,59 @@ T = TypeVar("T")
 # -- conditions, shields, sleeps -------------------------------------------------------------------
 
 
-class AsyncCondition(anyio.Condition):
-    """``anyio.Condition`` whose ``wait`` gives up after ``timeout`` seconds, as ``threading``'s does."""
+class AsyncCondition:
+    """An ``anyio.Condition`` whose ``wait`` gives up after ``timeout`` seconds, as ``threading``'s
+    does. (anyio, and the rest of the async seams, load with the first async object: importing
+    the sync client does not import anyio.)"""
+
+    def __init__(self) -> None:
+        import anyio  # noqa: PLC0415 - see the class docstring
+
+        self._condition = anyio.Condition()
+
+    async def __aenter__(self) -> AsyncCondition:
+        await self._condition.acquire()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._condition.release()
 
     async def wait(self, timeout: float | None = None) -> None:
+        import anyio  # noqa: PLC0415 - see the class docstring
+
         with anyio.move_on_after(math.inf if timeout is None else timeout):
-            await super().wait()
+            await self._condition.wait()
+
+    def notify_all(self) -> None:
+        self._condition.notify_all()
 
 
 Condition = threading.Condition
 
 
 def async_shield() -> anyio.CancelScope:
+    import anyio  # noqa: PLC0415 - loads with the first async call (see AsyncCondition)
+
     return anyio.CancelScope(shield=True)
 
 
 shield = contextlib.nullcontext
-async_sleep = anyio.sleep
+
+
+async def async_sleep(delay: float) -> None:
+    import anyio  # noqa: PLC0415 - loads with the first async call (see AsyncCondition)
+
+    await anyio.sleep(delay)
+
+
 sleep = time.sleep
 
 
 async def async_within(seconds: float | None, abort: Callable[[], None], call: Callable[[], Awaitable[T]]) -> T:
     """``await call()``, cancelled after ``seconds``: then ``TimeoutError``. (Cancelling is the
     abort: ``abort`` is the sync twin's.)"""
+    import anyio  # noqa: PLC0415 - loads with the first async call (see AsyncCondition)
+
     with anyio.move_on_after(math.inf if seconds is None else seconds):
         return await call()
     raise TimeoutError
@@ -159,12 +191,21 @@ _WORKERS = _DaemonWorkers()
 # -- stopping a follower -----------------------------------------------------------------------
 
 
-AsyncEvent = anyio.Event
 Event = threading.Event
+
+
+def __getattr__(name: str) -> Any:
+    if name == "AsyncEvent":  # lazily, as the other async seams: anyio loads with the async side
+        import anyio  # noqa: PLC0415 - loads with the first async call (see AsyncCondition)
+
+        return anyio.Event
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 async def async_wait_event(event: anyio.Event, timeout: float) -> None:
     """Wait until ``event`` is set, or ``timeout`` seconds."""
+    import anyio  # noqa: PLC0415 - loads with the first async call (see AsyncCondition)
+
     with anyio.move_on_after(timeout):
         await event.wait()
 
@@ -175,6 +216,8 @@ def wait_event(event: threading.Event, timeout: float) -> None:
 
 async def async_wait_events(first: anyio.Event, second: anyio.Event, timeout: float) -> None:
     """Wait until either event is set, or ``timeout`` seconds."""
+    import anyio  # noqa: PLC0415 - loads with the first async call (see AsyncCondition)
+
     with anyio.move_on_after(timeout):
         async with anyio.create_task_group() as group:
 
@@ -238,6 +281,8 @@ async def async_stop_on_signals(stop: anyio.Event) -> AsyncIterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    import anyio  # noqa: PLC0415 - loads with the first async call (see AsyncCondition)
+
     failure: BaseException | None = None
     async with anyio.create_task_group() as group:
         group.start_soon(_watch_signals, stop)
@@ -251,6 +296,8 @@ async def async_stop_on_signals(stop: anyio.Event) -> AsyncIterator[None]:
 
 
 async def _watch_signals(stop: anyio.Event) -> None:
+    import anyio  # noqa: PLC0415 - loads with the first async call (see AsyncCondition)
+
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async for signum in signals:
             _ask_to_stop(signum)
@@ -263,6 +310,8 @@ async def _watch_signals(stop: anyio.Event) -> None:
 
 async def async_blocking(call: Callable[..., T], *args: Any) -> T:
     """``call(*args)`` on a worker thread, so that the event loop goes on meanwhile."""
+    import anyio  # noqa: PLC0415 - loads with the first async call (see AsyncCondition)
+
     return await anyio.to_thread.run_sync(functools.partial(call, *args))
 
 

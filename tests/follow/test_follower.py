@@ -342,7 +342,8 @@ def test_a_page_that_fails_while_read_ahead_raises_in_order_and_loses_nothing(
     reads_of_broken = 0
 
     def one_page_down(request: httpx.Request) -> httpx.Response | None:
-        """Page 3 answers the walk back's scan, then fails when the forward read asks again."""
+        """Page 3 answers the walk back's scan, then fails when the forward read asks again (the
+        follower keeps no page from the walk here, so that the forward read fetches each)."""
         nonlocal reads_of_broken
         if broken in request.url.path:
             reads_of_broken += 1
@@ -353,6 +354,7 @@ def test_a_page_that_fails_while_read_ahead_raises_in_order_and_loses_nothing(
     seen: list[str] = []
     with connect(emulator, transport=Transport(emulator, one_page_down), max_retries=0) as sdk:
         follower = sdk.follow(checkpoint=MemoryCheckpoint())
+        follower.keep_pages_bytes = 0
         with pytest.raises(ServerError):
             collect_into(seen, follower.poll())
         assert seen == emulator.entry_ids()[:150]  # pages 0-2, then page 3 failed

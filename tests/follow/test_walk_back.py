@@ -67,19 +67,24 @@ def feed() -> Iterator[Feed]:
 
 @pytest.fixture(params=["sync", "async"])
 def poll(request: pytest.FixtureRequest) -> Any:
-    """``poll(checkpoint)``: the ids one poll of this test's follower delivers."""
+    """``poll(checkpoint, keep=True)``: the ids one poll of this test's follower delivers; with
+    ``keep=False`` it keeps no page from the walk back, so that the forward read fetches each."""
 
-    def sync_poll(checkpoint: MemoryCheckpoint) -> list[str]:
+    def sync_poll(checkpoint: MemoryCheckpoint, keep: bool = True) -> list[str]:
         with DropshipClient(supplier_id=60455, access_token="held-token", base_url=BASE) as client:
-            return [entry.id for entry in client.follow(checkpoint=checkpoint).poll()]
+            follower = client.follow(checkpoint=checkpoint)
+            follower.keep_pages_bytes = follower.keep_pages_bytes if keep else 0
+            return [entry.id for entry in follower.poll()]
 
-    async def async_poll(checkpoint: MemoryCheckpoint) -> list[str]:
+    async def async_poll(checkpoint: MemoryCheckpoint, keep: bool) -> list[str]:
         async with AsyncDropshipClient(supplier_id=60455, access_token="held-token", base_url=BASE) as client:
-            return [entry.id async for entry in client.follow(checkpoint=checkpoint).poll()]
+            follower = client.follow(checkpoint=checkpoint)
+            follower.keep_pages_bytes = follower.keep_pages_bytes if keep else 0
+            return [entry.id async for entry in follower.poll()]
 
     if request.param == "sync":
         return sync_poll
-    return lambda checkpoint: anyio.run(async_poll, checkpoint)
+    return lambda checkpoint, keep=True: anyio.run(async_poll, checkpoint, keep)
 
 
 def test_an_id_re_emitted_on_a_newer_page_does_not_hide_the_rest_of_the_cursors_page(feed: Feed, poll: Any) -> None:
@@ -167,7 +172,22 @@ def test_the_cursors_page_vanishing_between_the_walk_and_the_read_is_a_lost_curs
 
     feed.serve = vanishing  # type: ignore[method-assign]
     with pytest.raises(CursorLostError):
-        poll(MemoryCheckpoint(Cursor("e1", P0)))
+        poll(MemoryCheckpoint(Cursor("e1", P0)), keep=False)
+
+
+def test_a_poll_fetches_each_page_once_and_only_the_current_and_cursor_pages_are_scanned_whole(
+    feed: Feed, poll: Any
+) -> None:
+    pages = [(f"00000000-0000-4000-8000-{n:012d}", [f"e{n}-{k}" for k in range(3)]) for n in range(6)]
+    feed.set(*pages)
+    checkpoint = MemoryCheckpoint(Cursor("e1-1", pages[1][0]))
+    assert poll(checkpoint) == ["e1-2"] + [f"e{n}-{k}" for n in range(2, 6) for k in range(3)]
+    # the current page (through /Notifications), then each archive back to the cursor's: once each
+    assert feed.reads == [pages[5][0]] + [page_id for page_id, _ in reversed(pages[1:5])]
+
+    feed.reads.clear()
+    assert poll(MemoryCheckpoint(Cursor("e1-1", pages[1][0])), keep=False) != []
+    assert sorted(feed.reads) == sorted([pages[5][0]] + [p for p, _ in pages[1:5]] + [p for p, _ in pages[1:6]])
 
 
 def test_without_a_cursor_a_missing_archive_is_the_api_error_it_is(feed: Feed, poll: Any) -> None:

@@ -14,6 +14,7 @@ from uuid import UUID
 from .._exceptions import InvalidRequestError
 from .._text import preview
 from ..feed import PageScan, scan_entry_ids
+from ..feed._scan import scan_links
 from ..models._links import page_id_from_href
 from .config import ClientConfig
 from .http import Request, Response
@@ -21,7 +22,7 @@ from .http import Request, Response
 if TYPE_CHECKING:
     from ..models import FeedPage
 
-__all__ = ["archive_request", "notifications_request", "page_id_of", "read_feed", "read_scan"]
+__all__ = ["archive_request", "notifications_request", "page_id_of", "parse_page", "read_feed", "read_scan"]
 
 _FEED_HEADERS = {"Accept": "application/atom+xml"}
 _BARE_PAGE_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
@@ -69,11 +70,22 @@ def archive_request(config: ClientConfig, page: str | UUID) -> Request:
 
 def read_feed(response: Response) -> FeedPage:
     """The typed page. The transport already refused a body over the client's ``max_feed_bytes``."""
+    return parse_page(response.content)
+
+
+def parse_page(content: bytes) -> FeedPage:
+    """The typed page from a body the transport took (and capped) already."""
     from ..feed import parse_feed  # noqa: PLC0415 - the typed models load with the first page read
 
-    return parse_feed(response.content, max_bytes=len(response.content) + 1)
+    return parse_feed(content, max_bytes=len(content) + 1)
 
 
-def read_scan(response: Response) -> PageScan:
-    """The cheap read of a page (ids only) that a follower uses while walking back."""
-    return scan_entry_ids(response.content, max_bytes=len(response.content) + 1)
+def read_scan(response: Response, *, entry_ids: bool = True) -> PageScan:
+    """The cheap read of a page that a follower uses while walking back: its ids, or with
+    ``entry_ids=False`` only its links when its head has them (``entry_ids`` is then empty)."""
+    content = response.content
+    if not entry_ids:
+        head = scan_links(content, max_bytes=len(content) + 1)
+        if head is not None:
+            return head
+    return scan_entry_ids(content, max_bytes=len(content) + 1)

@@ -4,10 +4,13 @@ The feed has no ``since`` parameter and rolls its current page into an archive e
 (traps.md 21, 22), so "what is new" is found by walking back from the current page until the page
 that holds the cursor's entry, then reading forward, oldest first::
 
-    walk back (cheap scans: page ids and entry ids only)      read forward (full parse, oldest first)
+    walk back (cheap scans: page ids, entry ids)              read forward (full parse, oldest first)
     current -> prev-archive -> ... -> page with the cursor    page with the cursor -> ... -> current
 
-The walk remembers page ids, never pages, so memory stays flat on a backfill of any length. A
+The walk needs each page's links, and the entry ids only of the current page and of the cursor's:
+the others are read up to their first entry (``ScanPage(entry_ids=False)``). The plan remembers page
+ids, never pages; a driver may keep the bytes it fetched on the way back (within a bound) and answer
+the forward read's ``ReadPage`` from them, so that no page is fetched twice in one poll. A
 roll-over between two polls or during a walk loses nothing: the page that rolled keeps its id and
 its entries, and anything newer is on the next current page, read by the next poll.
 
@@ -15,9 +18,11 @@ The driver loop (``follow/_follower.py``)::
 
     plan = poll_plan(config, cursor, start)
     step = next(plan)
-    ScanPage(request)  -> send the request, answer plan.send(scan_entry_ids(body))
-    ReadAhead(requests) -> optionally start fetching these pages ahead; answer plan.send(None)
-    ReadPage(request)  -> send the request (or take the page fetched ahead), answer plan.send(parse_feed(body))
+    ScanPage(request, entry_ids) -> send the request, answer plan.send(scan_entry_ids(body)) (or, when
+                              entry_ids is False, the links only: read_scan(response, entry_ids=False))
+    ReadAhead(requests, page_ids) -> optionally start reading these pages ahead; answer plan.send(None)
+    ReadPage(request, page_id) -> answer plan.send(parse_feed(body)), body as kept from the walk
+                              back, or read ahead, or fetched now
     Deliver(entry, cursor) -> hand the entry to the consumer; once it is handled, commit the
                               cursor with it (store.advance) and answer plan.send(None)
     SavePosition(cursor)   -> store.save(cursor): a position with nothing to deliver (start="latest",
@@ -59,11 +64,15 @@ class Cursor:
 @dataclass(frozen=True)
 class ScanPage:
     request: Request
+    entry_ids: bool = True
+    """Whether the plan needs the page's entry ids, or only its links."""
 
 
 @dataclass(frozen=True)
 class ReadPage:
     request: Request
+    page_id: str = ""
+    """The page's id, as the walk back scanned it (the key of its kept bytes)."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,7 @@ class ReadAhead:
     so that the network wait overlaps the parse; or ignore it."""
 
     requests: tuple[Request, ...]
+    page_ids: tuple[str, ...] = ()
 
 
 Step = ScanPage | ReadPage | ReadAhead | Deliver | SavePosition
@@ -170,7 +180,9 @@ def _walk_back(config: ClientConfig, scan: PageScan, cursor: Cursor | None) -> G
                     page_id=cursor.page_id,
                 )
             return pages  # first replay: the oldest page
-        scan = yield from _fetch(ScanPage(archive_request(config, prev)), cursor, prev)
+        # The entry ids matter on the cursor's page only (any page, for a cursor without one).
+        ids = cursor is not None and cursor.page_id in (None, prev)
+        scan = yield from _fetch(ScanPage(archive_request(config, prev), entry_ids=ids), cursor, prev)
 
 
 def _read_forward(config: ClientConfig, pages: list[str], cursor: Cursor | None) -> Plan:
@@ -186,9 +198,10 @@ def _read_forward(config: ClientConfig, pages: list[str], cursor: Cursor | None)
     passed = target is None
     seen: set[str] = set()
     if len(pages) > 1:
-        yield ReadAhead(tuple(archive_request(config, page_id) for page_id in reversed(pages)))
+        forward = tuple(reversed(pages))
+        yield ReadAhead(tuple(archive_request(config, page_id) for page_id in forward), forward)
     for page_id in reversed(pages):
-        page: FeedPage = yield from _fetch(ReadPage(archive_request(config, page_id)), cursor, page_id)
+        page: FeedPage = yield from _fetch(ReadPage(archive_request(config, page_id), page_id), cursor, page_id)
         on_page: set[str] = set()
         for entry in reversed(page.entries):  # entries are newest first within a page
             first_on_page = entry.id not in on_page

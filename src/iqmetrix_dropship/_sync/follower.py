@@ -16,11 +16,12 @@ from .. import _telemetry as telemetry
 from .._concurrency import Event, blocking, call_handler, stop_on_signals, wait_events
 from .._exceptions import APIError, LeaseLostError
 from .._protocol.config import ClientConfig
-from .._protocol.feed import read_feed, read_scan
+from .._protocol.feed import read_scan
 from .._protocol.follow import Deliver, ReadAhead, ReadPage, SavePosition, ScanPage, poll_plan
 from .._protocol.http import Send
+from ..feed import PageScan
 from ..follow._checkpoint import CheckpointStore
-from ..follow._read_ahead import Prefetcher
+from ..follow._read_ahead import DEFAULT_KEEP_BYTES, Prefetcher
 from ..follow._shared import TRANSIENT_ERRORS, FollowerBase, Handler, log_handler_failure, logger
 from ..models import FeedEntry
 
@@ -39,8 +40,11 @@ class FeedFollower(FollowerBase):
         for entry in follower.poll():  # every entry not yet handled, oldest first
             handle(entry)  # the cursor moves past it when the loop asks for the next one
 
-    ``read_ahead`` pages (4 by default; 0 turns it off) of a forward read are fetched ahead of
-    the parse: by worker threads in the sync follower, in batches of tasks in the async one (see
+    A poll walks back from the current page to the cursor's, then reads forward, oldest first.
+    The forward read takes the pages the walk fetched from memory (or, past 8 MiB, from an
+    unlinked temporary file), up to ``keep_pages_bytes`` (1 GiB; 0 fetches each page again), and
+    ``read_ahead`` pages (4 by default; 0 turns it off) are read and parsed ahead of the caller:
+    by worker threads in the sync follower, in batches in the async one (see
     ``follow/_read_ahead.py``); the entries still come one by one, in order, to the caller. The
     checkpoint store is called directly when it is local (SQLite commits are short), and on a
     worker thread when it talks to a server (PostgreSQL: round trips, a lock to wait for), so
@@ -60,6 +64,7 @@ class FeedFollower(FollowerBase):
         self._send = send
         self._config = config
         self.read_ahead = read_ahead
+        self.keep_pages_bytes = DEFAULT_KEEP_BYTES
         self._wakeup: Event | None = None
         self._wake_asked = False
 
@@ -130,6 +135,14 @@ class FeedFollower(FollowerBase):
             return blocking(call, *args)
         return call(*args)
 
+    def _scan(self, step: ScanPage, ahead: Prefetcher) -> PageScan:
+        """A page of the walk back, read cheaply, and kept for the forward read."""
+        response = self._send(step.request)
+        scan = read_scan(response, entry_ids=step.entry_ids)
+        if scan.page_id is not None:
+            ahead.keep(scan.page_id, response)
+        return scan
+
     def _deliveries(self) -> Generator[Deliver, None, None]:
         poll = telemetry.poll_span(self.gauges.name)
         outcome = "failed"
@@ -137,7 +150,7 @@ class FeedFollower(FollowerBase):
             if not self._store(self.lead):
                 outcome = "standby"
                 return  # another replica leads: it delivers, this one stands by
-            with Prefetcher(self._send, window=self.read_ahead) as ahead:
+            with Prefetcher(self._send, self.read_ahead, self.keep_pages_bytes) as ahead:
                 plan = poll_plan(self._config, self._store(self.checkpoint.load), self.start)
                 answer: Any = None
                 failure: APIError | None = None
@@ -152,12 +165,12 @@ class FeedFollower(FollowerBase):
                     try:
                         if isinstance(step, ScanPage):
                             poll.pages += 1
-                            answer = read_scan(self._send(step.request))
+                            answer = self._scan(step, ahead)
                         elif isinstance(step, ReadAhead):
-                            ahead.plan(step.requests)
+                            ahead.plan(step.requests, step.page_ids)
                         elif isinstance(step, ReadPage):
                             poll.pages += 1
-                            answer = read_feed(ahead.take(step.request))
+                            answer = ahead.take(step.request, step.page_id)
                         elif isinstance(step, SavePosition):
                             self._store(self.checkpoint.save, step.cursor)
                         else:

@@ -16,6 +16,7 @@ __all__ = [
     "CONTENT",
     "ENTRY",
     "ENTRY_MEMBERS",
+    "FEED",
     "FEED_MEMBERS",
     "ID",
     "LINK",
@@ -37,6 +38,7 @@ PUBLISHED = _A + "published"
 CONTENT = _A + "content"
 LINK = _A + "link"
 ENTRY = _A + "entry"
+FEED = _A + "feed"
 ENTRY_MEMBERS = frozenset((ID, TITLE, PUBLISHED, UPDATED, CONTENT))
 FEED_MEMBERS = frozenset((ID, TITLE, UPDATED))
 

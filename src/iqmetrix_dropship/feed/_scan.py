@@ -15,9 +15,9 @@ from lxml import etree
 from .._exceptions import FeedParseError
 from ..models._links import page_id_from_href
 from . import _atom as atom
-from ._xml import DEFAULT_MAX_FEED_BYTES, UNFORESEEN, local_name, parse_xml
+from ._xml import DEFAULT_MAX_FEED_BYTES, UNFORESEEN, check_prolog, local_name, parse_xml, pull_parser
 
-__all__ = ["PageScan", "scan_entry_ids"]
+__all__ = ["PageScan", "scan_entry_ids", "scan_links"]
 
 
 @dataclass(frozen=True)
@@ -77,3 +77,59 @@ def scan_entry_ids(data: bytes, *, max_bytes: int = DEFAULT_MAX_FEED_BYTES) -> P
         return _scan(root)
     except UNFORESEEN as exc:
         raise FeedParseError(f"invalid feed page: {exc}") from exc
+
+
+_HEAD_CHUNK = 4096  # the links of a page stand in its first kilobyte or two
+
+
+def scan_links(data: bytes, *, max_bytes: int = DEFAULT_MAX_FEED_BYTES) -> PageScan | None:
+    """The page id and archive links from the head of a page (what precedes its first entry), with
+    no entry ids; ``None`` when the head does not name both this page (``self``) and the next older
+    one (``prev-archive``): the oldest page, or links written after the entries. Then only
+    ``scan_entry_ids`` can tell.
+
+    What a follower's walk back needs from a page that cannot hold its cursor: reading a few
+    kilobytes instead of the whole page. The page is parsed whole, by ``parse_feed``, when the
+    forward read comes to it: anything broken further down is refused then. Same hardening as
+    ``parse_xml`` (no entities, no DTD, no network); raises ``FeedParseError`` and nothing else.
+    """
+    check_prolog(data, max_bytes)
+    parser = pull_parser()
+    links: dict[str, str | None] = {}
+    depth = 0
+    try:
+        for offset in range(0, len(data), _HEAD_CHUNK):
+            parser.feed(data[offset : offset + _HEAD_CHUNK])
+            for event, element in parser.read_events():
+                if not isinstance(element, etree._Element):
+                    continue  # start-ns events are not asked for
+                if event == "start":
+                    depth += 1
+                    if depth == 1 and element.tag != atom.FEED:
+                        return None  # not a feed: the full scan says so
+                    if depth == 2 and element.tag == atom.ENTRY:
+                        return _head_scan(links)
+                else:
+                    if depth == 2 and element.tag == atom.LINK:
+                        rel = atom.link_rel(element)
+                        if rel is not None:
+                            links[rel] = element.get("href")
+                    depth -= 1
+    except etree.XMLSyntaxError as exc:
+        raise FeedParseError(f"not well-formed XML: {exc}") from exc
+    except UNFORESEEN as exc:
+        raise FeedParseError(f"invalid feed page: {exc}") from exc
+    return None  # no entry at all: a short page, scanned whole
+
+
+def _head_scan(links: dict[str, str | None]) -> PageScan | None:
+    page_id = page_id_from_href(links.get("self"))
+    prev = page_id_from_href(links.get("prev_archive"))
+    if page_id is None or prev is None:
+        return None
+    return PageScan(
+        page_id=page_id,
+        prev_archive_page_id=prev,
+        next_archive_page_id=page_id_from_href(links.get("next_archive")),
+        entry_ids=[],
+    )

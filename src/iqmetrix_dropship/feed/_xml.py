@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import threading
+from typing import Any
 
 from lxml import etree
 
@@ -30,11 +31,13 @@ __all__ = [
     "NIL",
     "UNFORESEEN",
     "XSI",
+    "check_prolog",
     "describe",
     "is_nil",
     "local_name",
     "parse_xml",
     "preview",
+    "pull_parser",
 ]
 
 DEFAULT_MAX_FEED_BYTES: int = 10 * 1024 * 1024
@@ -61,27 +64,34 @@ UNFORESEEN = (ValueError, LookupError, ArithmeticError, RecursionError, etree.Lx
 _PROLOG = re.compile(rb"(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
 _DOCTYPE = b"<!DOCTYPE"
 
+_HARDENED: dict[str, Any] = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "huge_tree": False,
+    # Comments and processing instructions carry nothing for us; dropping them also keeps
+    # ``element.text`` whole when a comment splits a value (``AB<!-- -->CD`` -> ``ABCD``).
+    "remove_comments": True,
+    "remove_pis": True,
+    # Whitespace between elements is layout, not data: not building a node for each run
+    # makes the parse about a quarter faster. A value that is only blanks (<notes> </notes>)
+    # is kept: libxml2 only drops blanks that sit between elements.
+    "remove_blank_text": True,
+    # xml:id attributes mean nothing in the feed; not indexing them is a little faster.
+    "collect_ids": False,
+}
+
 _local = threading.local()
 
 
 def _new_parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        # Comments and processing instructions carry nothing for us; dropping them also keeps
-        # ``element.text`` whole when a comment splits a value (``AB<!-- -->CD`` -> ``ABCD``).
-        remove_comments=True,
-        remove_pis=True,
-        # Whitespace between elements is layout, not data: not building a node for each run
-        # makes the parse about a quarter faster. A value that is only blanks (<notes> </notes>)
-        # is kept: libxml2 only drops blanks that sit between elements.
-        remove_blank_text=True,
-        # xml:id attributes mean nothing in the feed; not indexing them is a little faster.
-        collect_ids=False,
-    )
+    return etree.XMLParser(**_HARDENED)
+
+
+def pull_parser() -> etree.XMLPullParser:
+    """A new hardened parser fed in pieces, for reading a page's head without the rest."""
+    return etree.XMLPullParser(events=("start", "end"), **_HARDENED)
 
 
 def _parser() -> etree.XMLParser:
@@ -99,13 +109,10 @@ def _refuse_doctype() -> FeedParseError:
     )
 
 
-def parse_xml(data: bytes, max_bytes: int) -> etree._Element:
-    """The root ``<feed>`` of ``data``, parsed by the hardened parser.
-
-    Raises ``FeedParseError`` when ``data`` is too large, empty, not well-formed XML, has a
-    DOCTYPE, or is not an Atom feed. ``TypeError`` when ``data`` is not bytes (a caller's bug,
-    e.g. passing ``response.text``: the page must be parsed from its bytes, which carry the encoding).
-    """
+def check_prolog(data: bytes, max_bytes: int) -> bytes:
+    """``data`` as bytes, checked before any parse: its size, that it is not empty, no DOCTYPE
+    in its prolog. ``TypeError`` when ``data`` is not bytes (a caller's bug, e.g. passing
+    ``response.text``: the page must be parsed from its bytes, which carry the encoding)."""
     if type(data) is not bytes:
         if not isinstance(data, bytes | bytearray | memoryview):
             raise TypeError(f"a feed page must be bytes, not {type(data).__name__}")
@@ -117,6 +124,17 @@ def parse_xml(data: bytes, max_bytes: int) -> etree._Element:
     prolog = _PROLOG.match(data)
     if prolog is not None and data.startswith(_DOCTYPE, prolog.end()):
         raise _refuse_doctype()
+    return data
+
+
+def parse_xml(data: bytes, max_bytes: int) -> etree._Element:
+    """The root ``<feed>`` of ``data``, parsed by the hardened parser.
+
+    Raises ``FeedParseError`` when ``data`` is too large, empty, not well-formed XML, has a
+    DOCTYPE, or is not an Atom feed. ``TypeError`` when ``data`` is not bytes (a caller's bug,
+    e.g. passing ``response.text``: the page must be parsed from its bytes, which carry the encoding).
+    """
+    data = check_prolog(data, max_bytes)
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:

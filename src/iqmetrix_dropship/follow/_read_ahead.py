@@ -1,105 +1,224 @@
-"""Reading the pages of a forward read ahead of the parse: the one seam of the follower that differs
-by more than a name between the async source and its sync twin.
+"""The forward read of a poll: pages kept from the walk back, read ahead and parsed off the
+consumer's path. The one seam of the follower that differs by more than a name between the async
+source and its sync twin.
 
-Over the internet a page is mostly waiting (tens of ms) and parsing it is about 1.5 ms, so a
-backfill spends its time on the network unless several pages are on their way at once. Both keep
-at most ``window`` pages in flight (memory: a page is ~120 KB; and the load put on the API), take
-them strictly in the order planned, and raise a fetch's failure when its page is taken, in order.
+A poll walks back from the current page to the cursor's, then reads the same pages forward
+(``_protocol/follow.py``). Three things keep that forward read close to the network's own speed:
 
-- ``Prefetcher`` (sync): worker threads fetch up to ``window`` pages while the caller parses and
-  handles the current one, so the network overlaps everything else. Threads cannot be cancelled:
-  fetches already on the wire when the consumer stops end on their own, bounded by the timeout.
-- ``AsyncPrefetcher``: when the page asked for is not fetched yet, it and the next ``window - 1``
-  pages are fetched at once, on tasks, and ``take`` returns when they are all in. No task outlives
-  ``take`` (structured concurrency): a consumer that stops early, or is cancelled, leaves nothing
-  running. The network waits of a batch overlap one another, not the handling of the entries.
+- **No page is fetched twice.** ``KeptPages`` keeps the bytes the walk back fetched, up to
+  ``keep_bytes`` (the first ``IN_MEMORY_BYTES`` in memory, the rest in an unlinked temporary file
+  readable by this user only, gone when the poll ends); the forward read takes each page from
+  there, and fetches again only what did not fit (or could not be written: a full disk).
+- **Pages are parsed ahead**, on the workers that fetch them: lxml parses with the GIL released,
+  so a page's parse overlaps the building of another's models and the consumer's handling.
+- **At most ``window`` pages are ahead** (memory: a parsed page of 50 entries is about 1 MB),
+  taken strictly in the order planned; a page's failure (a fetch or a parse) is raised when its
+  turn comes, in order, never earlier nor later.
+
+- ``Prefetcher`` (sync): worker threads read up to ``window`` pages ahead while the caller handles
+  the current one. Threads cannot be cancelled: reads already running when the consumer stops end
+  on their own, bounded by the timeout.
+- ``AsyncPrefetcher``: when the page asked for is not read yet, it and the next ``window - 1``
+  pages are read at once, on tasks (parsed on worker threads), and ``take`` returns when they are
+  all in. No task outlives ``take`` (structured concurrency): a consumer that stops early, or is
+  cancelled, leaves nothing running.
+
+Peak memory of a poll, whatever its length: ``IN_MEMORY_BYTES`` of kept pages, plus ``window + 1``
+parsed pages and their bytes (about 1.2 MB a page of 50 entries).
 """
 
 from __future__ import annotations
 
+import tempfile
+import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import IO, TYPE_CHECKING
 
 import anyio
 
+from .._concurrency import async_blocking
+from .._protocol.feed import parse_page
 from .._protocol.http import Request, Response
 
-__all__ = ["AsyncPrefetcher", "Prefetcher"]
+if TYPE_CHECKING:
+    from ..models import FeedPage
+
+__all__ = ["DEFAULT_KEEP_BYTES", "IN_MEMORY_BYTES", "AsyncPrefetcher", "KeptPages", "Prefetcher"]
+
+DEFAULT_KEEP_BYTES = 1 << 30
+"""Bytes of walked pages a poll keeps for its forward read: 1 GiB, some 400,000 events."""
+IN_MEMORY_BYTES = 8 << 20
+"""The part of them kept in memory (about 60 pages: every poll but a backfill); the rest goes to
+a temporary file."""
+
+
+class KeptPages:
+    """Page bodies by page id, kept from the walk back for the forward read: each is taken once.
+
+    ``put`` is called by one thread (the walk), ``take`` by the read-ahead workers.
+    """
+
+    def __init__(self, max_bytes: int = DEFAULT_KEEP_BYTES, in_memory: int = IN_MEMORY_BYTES) -> None:
+        self._max_bytes = max(0, max_bytes)
+        self._in_memory = min(in_memory, self._max_bytes)
+        self._lock = threading.Lock()
+        self._memory: dict[str, bytes] = {}
+        self._memory_used = 0
+        self._spilled: dict[str, tuple[int, int]] = {}  # page id -> (offset, length) in the file
+        self._file: IO[bytes] | None = None
+        self._file_end = 0
+
+    def put(self, page_id: str, data: bytes) -> None:
+        """Keep ``data`` if it fits; silently not, otherwise (the page is fetched again)."""
+        size = len(data)
+        with self._lock:
+            if page_id in self._memory or page_id in self._spilled:
+                return
+            if self._memory_used + size <= self._in_memory:
+                self._memory[page_id] = data
+                self._memory_used += size
+            elif self._memory_used + self._file_end + size <= self._max_bytes:
+                self._spill(page_id, data)
+
+    def _spill(self, page_id: str, data: bytes) -> None:
+        try:
+            if self._file is None:
+                # Unlinked at once where the system allows it (O_TMPFILE on Linux), mode 0600:
+                # the pages hold customers' names and addresses.
+                self._file = tempfile.TemporaryFile(prefix="dropship-pages-")  # noqa: SIM115 - closed by close()
+            self._file.seek(self._file_end)
+            self._file.write(data)
+        except OSError:
+            return  # a full disk, no temporary folder: the page is fetched again instead
+        self._spilled[page_id] = (self._file_end, len(data))
+        self._file_end += len(data)
+
+    def take(self, page_id: str) -> bytes | None:
+        """The page's bytes, forgotten here; ``None`` if they were not kept."""
+        with self._lock:
+            data = self._memory.pop(page_id, None)
+            if data is not None:
+                self._memory_used -= len(data)
+                return data
+            where = self._spilled.pop(page_id, None)
+            if where is None or self._file is None:
+                return None
+            offset, length = where
+            try:
+                self._file.seek(offset)
+                data = self._file.read(length)
+            except (OSError, ValueError):  # ValueError: closed meanwhile (the poll ended)
+                return None
+        return data if len(data) == length else None
+
+    def close(self) -> None:
+        with self._lock:
+            self._memory.clear()
+            self._spilled.clear()
+            self._memory_used = self._file_end = 0
+            if self._file is not None:
+                self._file.close()
+                self._file = None
 
 
 class Prefetcher:
-    def __init__(self, send: Callable[[Request], Response], window: int) -> None:
+    def __init__(self, send: Callable[[Request], Response], window: int, keep_bytes: int = DEFAULT_KEEP_BYTES) -> None:
         self._send = send
         self._window = window
-        self._queue: deque[Request] = deque()
-        self._pending: dict[str, Future[Response]] = {}
+        self._kept = KeptPages(keep_bytes)
+        self._queue: deque[tuple[Request, str]] = deque()
+        self._pending: dict[str, Future[FeedPage]] = {}
         self._pool: ThreadPoolExecutor | None = None
 
-    def plan(self, requests: tuple[Request, ...]) -> None:
+    def keep(self, page_id: str, response: Response) -> None:
+        """A page the walk back fetched, for the forward read to take instead of fetching it."""
+        self._kept.put(page_id, response.content)
+
+    def plan(self, requests: tuple[Request, ...], page_ids: tuple[str, ...]) -> None:
         if self._window > 0:
-            self._queue.extend(requests)
+            self._queue.extend(zip(requests, page_ids, strict=True))
             self._fill()
 
     def _fill(self) -> None:
         while self._queue and len(self._pending) < self._window:
-            request = self._queue.popleft()
+            request, page_id = self._queue.popleft()
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self._window, thread_name_prefix="dropship-read-ahead")
-            self._pending[request.url] = self._pool.submit(self._send, request)
+            self._pending[page_id] = self._pool.submit(self._read, request, page_id)
 
-    def take(self, request: Request) -> Response:
-        future = self._pending.pop(request.url, None)
-        response = future.result() if future is not None else self._send(request)
-        self._fill()
-        return response
+    def _read(self, request: Request, page_id: str) -> FeedPage:
+        data = self._kept.take(page_id)
+        return parse_page(data if data is not None else self._send(request).content)
+
+    def take(self, request: Request, page_id: str) -> FeedPage:
+        """The page, parsed: read ahead, or now. Raises what reading it raised."""
+        future = self._pending.pop(page_id, None)
+        try:
+            return future.result() if future is not None else self._read(request, page_id)
+        finally:
+            self._fill()
 
     def __enter__(self) -> Prefetcher:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        # The consumer stopped (done, failed or broke out): drop what is queued; fetches already
-        # on the wire end on their own, bounded by the client's timeout.
+        # The consumer stopped (done, failed or broke out): drop what is queued; reads already
+        # running end on their own, bounded by the client's timeout.
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+        self._kept.close()
 
 
 class AsyncPrefetcher:
-    def __init__(self, send: Callable[[Request], Awaitable[Response]], window: int) -> None:
+    def __init__(
+        self, send: Callable[[Request], Awaitable[Response]], window: int, keep_bytes: int = DEFAULT_KEEP_BYTES
+    ) -> None:
         self._send = send
         self._window = window
-        self._queue: deque[Request] = deque()
-        self._fetched: dict[str, Response | Exception] = {}
+        self._kept = KeptPages(keep_bytes)
+        self._queue: deque[tuple[Request, str]] = deque()
+        self._read_pages: dict[str, FeedPage | Exception] = {}
 
-    def plan(self, requests: tuple[Request, ...]) -> None:
+    def keep(self, page_id: str, response: Response) -> None:
+        """A page the walk back fetched, for the forward read to take instead of fetching it."""
+        self._kept.put(page_id, response.content)
+
+    def plan(self, requests: tuple[Request, ...], page_ids: tuple[str, ...]) -> None:
         if self._window > 0:
-            self._queue.extend(requests)
+            self._queue.extend(zip(requests, page_ids, strict=True))
 
-    async def take(self, request: Request) -> Response:
-        if self._queue and self._queue[0].url == request.url:
+    async def take(self, request: Request, page_id: str) -> FeedPage:
+        """The page, parsed: read in this batch, or an earlier one. Raises what reading it raised."""
+        if self._queue and self._queue[0][1] == page_id:
             self._queue.popleft()  # taken in the order planned: the page asked for leads the queue
-        if request.url not in self._fetched:
-            batch = [request]
+        if page_id not in self._read_pages:
+            batch = [(request, page_id)]
             while self._queue and len(batch) < self._window:
                 queued = self._queue.popleft()
-                if queued.url != request.url and queued.url not in self._fetched:
+                if queued[1] != page_id and queued[1] not in self._read_pages:
                     batch.append(queued)
             async with anyio.create_task_group() as group:
                 for each in batch:
-                    group.start_soon(self._fetch, each)
-        outcome = self._fetched.pop(request.url)
+                    group.start_soon(self._read, *each)
+        outcome = self._read_pages.pop(page_id)
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
 
-    async def _fetch(self, request: Request) -> None:
+    async def _read(self, request: Request, page_id: str) -> None:
         try:
-            self._fetched[request.url] = await self._send(request)
+            data = self._kept.take(page_id)
+            if data is None:
+                data = (await self._send(request)).content
+            self._read_pages[page_id] = await async_blocking(parse_page, data)
         except Exception as error:  # kept for take(): raised when its page's turn comes, in order
-            self._fetched[request.url] = error
+            self._read_pages[page_id] = error
 
     async def __aenter__(self) -> AsyncPrefetcher:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        self._fetched.clear()  # nothing is running: only answers no one took are dropped
+        self._read_pages.clear()  # nothing is running: only pages no one took are dropped
+        self._kept.close()
