@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import os
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +26,7 @@ from iqmetrix_dropship import (
     SQLiteCheckpoint,
 )
 from iqmetrix_dropship.emulator import Emulator
+from iqmetrix_dropship.follow import _read_ahead as read_ahead
 
 from ..support import async_client_for
 from .conftest import Connect, Transport
@@ -361,6 +366,52 @@ def test_a_page_that_fails_while_read_ahead_raises_in_order_and_loses_nothing(
         failing = False
         seen += ids(follower.poll())
     assert seen == emulator.entry_ids()
+
+
+def open_temporary_files() -> set[str]:
+    """The temporary files this process holds open (Linux: /proc/self/fd); a kept page file is
+    unlinked, so it shows as ``/tmp/#inode (deleted)`` (O_TMPFILE) or ``.../dropship-pages...``."""
+    found = set()
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith(tempfile.gettempdir()):
+                found.add(target)
+    return found
+
+
+def page_reads(emulator: Emulator) -> list[str]:
+    return [path for method, path, _ in emulator.request_log() if "/Notifications" in path]
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc/self/fd")
+def test_a_backfill_past_the_memory_part_fetches_each_page_once_and_leaves_no_file_open(
+    emulator: Emulator, connect: Connect, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(read_ahead, "IN_MEMORY_BYTES", 10_000)  # about one page: the rest goes to a file
+    with connect(emulator) as sdk:
+        before, files = len(page_reads(emulator)), open_temporary_files()
+        assert ids(sdk.follow(checkpoint=MemoryCheckpoint()).poll()) == emulator.entry_ids()
+        reads = page_reads(emulator)[before:]
+        assert len(reads) == len(set(reads)) == len(emulator.page_ids())  # /Notifications, then each archive once
+        assert open_temporary_files() <= files
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc/self/fd")
+def test_a_consumer_that_stops_early_leaves_no_kept_page_file_open(
+    emulator: Emulator, connect: Connect, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(read_ahead, "IN_MEMORY_BYTES", 0)  # every kept page in the file
+    with connect(emulator) as sdk:
+        follower = sdk.follow(checkpoint=MemoryCheckpoint())
+        files = open_temporary_files()
+        poll = follower.poll()
+        first = ids(itertools.islice(poll, 60))  # into the second page
+        assert len(open_temporary_files() - files) == 1  # the kept pages' file, while the poll runs
+        poll.close()
+        assert open_temporary_files() <= files
+        everything = emulator.entry_ids()
+        assert first + ids(follower.poll()) == everything[:60] + everything[59:]  # the 60th, in hand, again
 
 
 @pytest.mark.parametrize("raised", [KeyboardInterrupt, SystemExit])

@@ -127,7 +127,7 @@ class Prefetcher:
     def __init__(self, send: Callable[[Request], Response], window: int, keep_bytes: int = DEFAULT_KEEP_BYTES) -> None:
         self._send = send
         self._window = window
-        self._kept = KeptPages(keep_bytes)
+        self._kept = KeptPages(keep_bytes, IN_MEMORY_BYTES)
         self._queue: deque[tuple[Request, str]] = deque()
         self._pending: dict[str, Future[FeedPage]] = {}
         self._pool: ThreadPoolExecutor | None = None
@@ -177,7 +177,7 @@ class AsyncPrefetcher:
     ) -> None:
         self._send = send
         self._window = window
-        self._kept = KeptPages(keep_bytes)
+        self._kept = KeptPages(keep_bytes, IN_MEMORY_BYTES)
         self._queue: deque[tuple[Request, str]] = deque()
         self._read_pages: dict[str, FeedPage | Exception] = {}
 
