@@ -202,6 +202,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    return sorted({*globals(), "AsyncEvent"})
+
+
 async def async_wait_event(event: anyio.Event, timeout: float) -> None:
     """Wait until ``event`` is set, or ``timeout`` seconds."""
     import anyio  # noqa: PLC0415 - loads with the first async call (see AsyncCondition)

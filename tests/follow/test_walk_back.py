@@ -208,3 +208,25 @@ def test_the_cursors_id_emitted_again_at_the_top_of_its_page_does_not_hide_what_
     assert checkpoint.load() == Cursor("new", P0)  # not (x, P0), which names x's first place
     assert poll(checkpoint) == []
     assert poll(checkpoint) == []  # "new" is never delivered again
+
+
+def test_a_cursors_page_reached_by_a_link_spelt_otherwise_than_its_self_link_is_read_whole(
+    feed: Feed, poll: Any
+) -> None:
+    """The newer page's prev-archive names the cursor's page in upper case, its self link in lower
+    case (the server ignores case): the walk reads it by its links only, then sees it is the
+    cursor's page, and reads its entry ids before deciding anything."""
+    old, mine, new = "aaaaaaaa-0000-4000-8000-00000000000a", "bbbbbbbb-0000-4000-8000-00000000000b", P2
+    feed.set((old, ["e0"]), (mine, ["e1", "e2", "e3"]), (new, ["f1"]))
+    original = feed.serve
+
+    def case_blind(page_id: str) -> httpx.Response:
+        response = original(page_id.lower())
+        if page_id.lower() == new.lower():  # its prev-archive link: the cursor's page, in upper case
+            body = response.content.replace(f"Pages({mine})".encode(), f"Pages({mine.upper()})".encode())
+            return httpx.Response(200, content=body)
+        return response
+
+    feed.serve = case_blind  # type: ignore[method-assign]
+    checkpoint = MemoryCheckpoint(Cursor("e2", mine))
+    assert poll(checkpoint) == ["e3", "f1"]

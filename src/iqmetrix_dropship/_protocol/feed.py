@@ -11,7 +11,7 @@ import re
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from .._exceptions import InvalidRequestError
+from .._exceptions import FeedParseError, InvalidRequestError
 from .._text import preview
 from ..feed import PageScan, scan_entry_ids
 from ..feed._scan import scan_links
@@ -85,7 +85,10 @@ def read_scan(response: Response, *, entry_ids: bool = True) -> PageScan:
     ``entry_ids=False`` only its links when its head has them (``entry_ids`` is then empty)."""
     content = response.content
     if not entry_ids:
-        head = scan_links(content, max_bytes=len(content) + 1)
+        try:
+            head = scan_links(content, max_bytes=len(content) + 1)
+        except FeedParseError:
+            head = None  # the full scan decides (lxml's pull parser misses a UTF-32 BOM, say)
         if head is not None:
             return head
     return scan_entry_ids(content, max_bytes=len(content) + 1)

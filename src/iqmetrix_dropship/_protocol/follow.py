@@ -183,6 +183,10 @@ def _walk_back(config: ClientConfig, scan: PageScan, cursor: Cursor | None) -> G
         # The entry ids matter on the cursor's page only (any page, for a cursor without one).
         ids = cursor is not None and cursor.page_id in (None, prev)
         scan = yield from _fetch(ScanPage(archive_request(config, prev), entry_ids=ids), cursor, prev)
+        if not ids and cursor is not None and _is_cursor_page(scan, cursor):
+            # The page names itself otherwise than the link that led to it (its id's case, say):
+            # it is the cursor's page after all, and its entry ids are needed.
+            scan = yield from _fetch(ScanPage(archive_request(config, prev)), cursor, prev)
 
 
 def _read_forward(config: ClientConfig, pages: list[str], cursor: Cursor | None) -> Plan:

@@ -84,16 +84,20 @@ _HEAD_CHUNK = 4096  # the links of a page stand in its first kilobyte or two
 
 def scan_links(data: bytes, *, max_bytes: int = DEFAULT_MAX_FEED_BYTES) -> PageScan | None:
     """The page id and archive links from the head of a page (what precedes its first entry), with
-    no entry ids; ``None`` when the head does not name both this page (``self``) and the next older
-    one (``prev-archive``): the oldest page, or links written after the entries. Then only
-    ``scan_entry_ids`` can tell.
+    no entry ids; ``None`` when only ``scan_entry_ids`` can tell: the head does not name both this
+    page (``self``) and the next older one (``prev-archive``) (the oldest page, links written after
+    the entries), or the page may hold a second such link further down (its bytes hold either word
+    twice, or a character reference that could spell one, or are not ASCII-compatible, as UTF-16),
+    where the full scan, which takes the last, could disagree with the head. Or a DOCTYPE.
 
     What a follower's walk back needs from a page that cannot hold its cursor: reading a few
     kilobytes instead of the whole page. The page is parsed whole, by ``parse_feed``, when the
     forward read comes to it: anything broken further down is refused then. Same hardening as
     ``parse_xml`` (no entities, no DTD, no network); raises ``FeedParseError`` and nothing else.
     """
-    check_prolog(data, max_bytes)
+    data = check_prolog(data, max_bytes)
+    if data.count(b"prev-archive") != 1 or data.count(b"self") != 1 or b"&#" in data:
+        return None
     parser = pull_parser()
     links: dict[str, str | None] = {}
     depth = 0
@@ -105,8 +109,8 @@ def scan_links(data: bytes, *, max_bytes: int = DEFAULT_MAX_FEED_BYTES) -> PageS
                     continue  # start-ns events are not asked for
                 if event == "start":
                     depth += 1
-                    if depth == 1 and element.tag != atom.FEED:
-                        return None  # not a feed: the full scan says so
+                    if depth == 1 and (element.tag != atom.FEED or _has_doctype(element)):
+                        return None  # not a feed, or a DTD (in UTF-16, say): the full scan refuses it
                     if depth == 2 and element.tag == atom.ENTRY:
                         return _head_scan(links)
                 else:
@@ -120,6 +124,11 @@ def scan_links(data: bytes, *, max_bytes: int = DEFAULT_MAX_FEED_BYTES) -> PageS
     except UNFORESEEN as exc:
         raise FeedParseError(f"invalid feed page: {exc}") from exc
     return None  # no entry at all: a short page, scanned whole
+
+
+def _has_doctype(root: etree._Element) -> bool:
+    doctype: str = root.getroottree().docinfo.doctype  # type: ignore[attr-defined] # lxml-stubs lack it
+    return bool(doctype)
 
 
 def _head_scan(links: dict[str, str | None]) -> PageScan | None:

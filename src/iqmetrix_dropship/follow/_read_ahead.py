@@ -29,14 +29,13 @@ parsed pages and their bytes (about 1.2 MB a page of 50 entries).
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, TYPE_CHECKING
-
-import anyio
 
 from .._concurrency import async_blocking
 from .._protocol.feed import parse_page
@@ -47,8 +46,9 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_KEEP_BYTES", "IN_MEMORY_BYTES", "AsyncPrefetcher", "KeptPages", "Prefetcher"]
 
-DEFAULT_KEEP_BYTES = 1 << 30
-"""Bytes of walked pages a poll keeps for its forward read: 1 GiB, some 400,000 events."""
+DEFAULT_KEEP_BYTES = 256 << 20
+"""Bytes of walked pages a poll keeps for its forward read: 256 MiB, some 100,000 events. (Where
+``TMPDIR`` is a tmpfs, the file's part is memory too: lower it, or point ``TMPDIR`` at a disk.)"""
 IN_MEMORY_BYTES = 8 << 20
 """The part of them kept in memory (about 60 pages: every poll but a backfill); the rest goes to
 a temporary file."""
@@ -87,9 +87,16 @@ class KeptPages:
             if self._file is None:
                 # Unlinked at once where the system allows it (O_TMPFILE on Linux), mode 0600:
                 # the pages hold customers' names and addresses.
-                self._file = tempfile.TemporaryFile(prefix="dropship-pages-")  # noqa: SIM115 - closed by close()
+                # Unbuffered: a write that fails (a full disk) fails here, whole, and nothing is
+                # left in a buffer to fail again later.
+                self._file = tempfile.TemporaryFile(prefix="dropship-pages-", buffering=0)  # noqa: SIM115
             self._file.seek(self._file_end)
-            self._file.write(data)
+            written = 0
+            while written < len(data):
+                count = self._file.write(memoryview(data)[written:])
+                if not count:
+                    return
+                written += count
         except OSError:
             return  # a full disk, no temporary folder: the page is fetched again instead
         self._spilled[page_id] = (self._file_end, len(data))
@@ -118,9 +125,10 @@ class KeptPages:
             self._memory.clear()
             self._spilled.clear()
             self._memory_used = self._file_end = 0
-            if self._file is not None:
-                self._file.close()
-                self._file = None
+            file, self._file = self._file, None
+            if file is not None:
+                with contextlib.suppress(OSError):
+                    file.close()
 
 
 class Prefetcher:
@@ -199,6 +207,8 @@ class AsyncPrefetcher:
                 queued = self._queue.popleft()
                 if queued[1] != page_id and queued[1] not in self._read_pages:
                     batch.append(queued)
+            import anyio  # noqa: PLC0415 - loaded with the async side only (see _concurrency.py)
+
             async with anyio.create_task_group() as group:
                 for each in batch:
                     group.start_soon(self._read, *each)
