@@ -23,12 +23,13 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def open_ledger(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenLedger]:
     opened: list[OrderLedger] = []
+    # Set up first, so that it is torn down last: a ledger closed at the end writes what it took.
+    store = request.getfixturevalue("pg_store") if backend == "postgres" else None
 
     def open_it(**options: Any) -> OrderLedger:
-        if backend == "sqlite":
+        if store is None:
             ledger = OrderLedger(tmp_path / "orders.db", **options)
         else:
-            store = request.getfixturevalue("pg_store")
             ledger = OrderLedger(store.dsn, **store.options, **options)
         opened.append(ledger)
         return ledger

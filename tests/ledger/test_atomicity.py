@@ -31,12 +31,14 @@ def test_failure_while_applying_leaves_neither_history_nor_cursor(
 ) -> None:
     first = created()
     ledger.advance(cursor(first), first)
+    ledger.flush()  # its page is written
     second = updated(info(SKU_1, "Cancelled"))
     # The history row is inserted before the effect is computed: fail right there.
     monkeypatch.setattr(_ledger, "apply_event", simulated_crash)
 
+    ledger.advance(cursor(second, page="p-2"), second)  # taken: written with its page
     with pytest.raises(CrashError):
-        ledger.advance(cursor(second, page="p-2"), second)
+        ledger.flush()
 
     assert ledger.entry_ids() == [first.id]
     assert ledger.load() == cursor(first)
@@ -51,9 +53,11 @@ def test_an_entry_that_failed_is_applied_when_delivered_again(
     entry = created()
     with monkeypatch.context() as patch:
         patch.setattr(_ledger, "apply_event", simulated_crash)
+        ledger.advance(cursor(entry), entry)  # taken: written with its page
         with pytest.raises(CrashError):
-            ledger.advance(cursor(entry), entry)
+            ledger.flush()
 
+    assert ledger.load() is None  # the follower's next poll resumes where the cursor is
     ledger.advance(cursor(entry), entry)  # at-least-once delivery: the follower tries again
 
     assert ledger.entry_ids() == [entry.id]
@@ -66,11 +70,13 @@ def test_failure_while_storing_the_cursor_rolls_back_the_effect(
 ) -> None:
     first = created()
     ledger.advance(cursor(first), first)
+    ledger.flush()
     second = updated(info(SKU_1, "Cancelled"))
     monkeypatch.setattr(OrderLedger, "_save_cursor", simulated_crash)
 
+    ledger.advance(cursor(second), second)  # taken: written with its page
     with pytest.raises(CrashError):
-        ledger.advance(cursor(second), second)
+        ledger.flush()
 
     monkeypatch.undo()
     order = ledger.order(ORDER_ID)
@@ -86,9 +92,11 @@ def test_a_rolled_back_advance_leaves_the_file_consistent_after_reopen(
     first, second = created(), updated(info(SKU_1, "Ordered"))
     with open_ledger() as ledger:
         ledger.advance(cursor(first), first)
+        ledger.flush()
         monkeypatch.setattr(_ledger, "apply_event", simulated_crash)
+        ledger.advance(cursor(second), second)  # taken: written with its page
         with pytest.raises(CrashError):
-            ledger.advance(cursor(second), second)
+            ledger.flush()
 
     with open_ledger() as reopened:
         assert reopened.entry_ids() == [first.id]

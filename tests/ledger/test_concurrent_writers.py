@@ -60,12 +60,18 @@ def test_the_follower_writing_an_order_a_claim_holds_waits_and_keeps_the_workers
     follower, worker = two
     order_created = created(ORDER_ID)
     follower.advance(cursor(order_created), order_created)
+    follower.flush()  # its page is committed: the worker's ledger sees the order
     echo = updated(info(SKU_1, "Ordered"))  # the feed brings news of the same order meanwhile
     shipped = OrderStatusUpdate(id=ORDER_ID, status="Shipped", tracking_info="1ZAAA", shipping_provider="UPS")
 
     with worker.claim(OrderStatus.PENDING_SUPPLIER, limit=5, worker="w1") as orders:
         orders.record_update(shipped)
-        applying = threading.Thread(target=follower.advance, args=(cursor(echo), echo))
+
+        def apply_echo() -> None:
+            follower.advance(cursor(echo), echo)
+            follower.flush()  # the page's write, which waits for the claim
+
+        applying = threading.Thread(target=apply_echo)
         applying.start()
         _until(_someone_waits_on_a_lock(pg_store))  # the follower waits for the claim
     applying.join(timeout=30)

@@ -178,6 +178,7 @@ def test_cursors_are_kept_per_name(open_ledger: OpenLedger) -> None:
     entry = created()
     with open_ledger(name="a") as a, open_ledger(name="b") as b:
         a.advance(cursor(entry), entry)
+        a.flush()  # another ledger sees what this one committed
 
         assert b.load() is None
         assert b.order(ORDER_ID) is not None  # orders are shared

@@ -12,7 +12,14 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any, TypeVar
 
 from .. import _telemetry as telemetry
-from .._concurrency import AsyncEvent, async_blocking, async_call_handler, async_stop_on_signals, async_wait_events
+from .._concurrency import (
+    AsyncEvent,
+    async_blocking,
+    async_call_handler,
+    async_shield,
+    async_stop_on_signals,
+    async_wait_events,
+)
 from .._exceptions import APIError, LeaseLostError
 from .._protocol.config import ClientConfig
 from .._protocol.feed import read_scan
@@ -87,7 +94,7 @@ class AsyncFeedFollower(FollowerBase):
         async with contextlib.aclosing(self._deliveries()) as steps:
             async for step in steps:
                 yield step.entry
-                await self._store(self.checkpoint.advance, step.cursor, step.entry)
+                await self._advance(step)
                 self.handled(step.entry)
 
     async def run(self, handler: AsyncHandler, *, interval: float = 30.0, stop: AsyncEvent | None = None) -> None:
@@ -116,7 +123,7 @@ class AsyncFeedFollower(FollowerBase):
                             except Exception:
                                 log_handler_failure(step.entry)
                                 break  # the entry stays unhandled: delivered again at the next poll
-                            await self._store(self.checkpoint.advance, step.cursor, step.entry)
+                            await self._advance(step)
                             self.handled(step.entry)
                             if stop.is_set():
                                 return
@@ -189,4 +196,27 @@ class AsyncFeedFollower(FollowerBase):
             raise
         finally:
             poll.end(outcome)
+            await self._finish_poll()
+
+    async def _advance(self, step: Deliver) -> None:
+        """Commit ``step``'s entry with its cursor. A store that holds entries back to write them
+        together (``OrderLedger``: a page per transaction) says when taking one writes
+        (``flush_due``): only that write goes to a worker thread, not every entry it takes."""
+        due = getattr(self.checkpoint, "flush_due", None)
+        if self.store_is_remote and callable(due):
+            if due(step.cursor):
+                await async_blocking(self.checkpoint.flush)  # type: ignore[attr-defined] # with flush_due
+            self.checkpoint.advance(step.cursor, step.entry)  # only taken now: no wait on the database
+        else:
+            await self._store(self.checkpoint.advance, step.cursor, step.entry)
+
+    async def _finish_poll(self) -> None:
+        """When a poll ends, however it ends: what the store holds back (``OrderLedger``: a page
+        per transaction) is written, on a worker thread when the store talks to a server; then
+        ``end_poll``."""
+        try:
+            if self.store_is_remote:
+                with async_shield():  # a cancelled poll still writes what its loop moved past
+                    await self._store(self.flush_checkpoint)
+        finally:
             self.end_poll()

@@ -13,7 +13,14 @@ from collections.abc import Callable, Generator, Iterator
 from typing import Any, TypeVar
 
 from .. import _telemetry as telemetry
-from .._concurrency import Event, blocking, call_handler, stop_on_signals, wait_events
+from .._concurrency import (
+    Event,
+    blocking,
+    call_handler,
+    shield,
+    stop_on_signals,
+    wait_events,
+)
 from .._exceptions import APIError, LeaseLostError
 from .._protocol.config import ClientConfig
 from .._protocol.feed import read_scan
@@ -88,7 +95,7 @@ class FeedFollower(FollowerBase):
         with contextlib.closing(self._deliveries()) as steps:
             for step in steps:
                 yield step.entry
-                self._store(self.checkpoint.advance, step.cursor, step.entry)
+                self._advance(step)
                 self.handled(step.entry)
 
     def run(self, handler: Handler, *, interval: float = 30.0, stop: Event | None = None) -> None:
@@ -117,7 +124,7 @@ class FeedFollower(FollowerBase):
                             except Exception:
                                 log_handler_failure(step.entry)
                                 break  # the entry stays unhandled: delivered again at the next poll
-                            self._store(self.checkpoint.advance, step.cursor, step.entry)
+                            self._advance(step)
                             self.handled(step.entry)
                             if stop.is_set():
                                 return
@@ -188,4 +195,27 @@ class FeedFollower(FollowerBase):
             raise
         finally:
             poll.end(outcome)
+            self._finish_poll()
+
+    def _advance(self, step: Deliver) -> None:
+        """Commit ``step``'s entry with its cursor. A store that holds entries back to write them
+        together (``OrderLedger``: a page per transaction) says when taking one writes
+        (``flush_due``): only that write goes to a worker thread, not every entry it takes."""
+        due = getattr(self.checkpoint, "flush_due", None)
+        if self.store_is_remote and callable(due):
+            if due(step.cursor):
+                blocking(self.checkpoint.flush)  # type: ignore[attr-defined] # with flush_due
+            self.checkpoint.advance(step.cursor, step.entry)  # only taken now: no wait on the database
+        else:
+            self._store(self.checkpoint.advance, step.cursor, step.entry)
+
+    def _finish_poll(self) -> None:
+        """When a poll ends, however it ends: what the store holds back (``OrderLedger``: a page
+        per transaction) is written, on a worker thread when the store talks to a server; then
+        ``end_poll``."""
+        try:
+            if self.store_is_remote:
+                with shield():  # a cancelled poll still writes what its loop moved past
+                    self._store(self.flush_checkpoint)
+        finally:
             self.end_poll()

@@ -68,7 +68,17 @@ class Blueprint(Generic[_M]):
     Immutable once made, so a blueprint is shared by every thread.
     """
 
-    __slots__ = ("_fast", "_fresh", "_names", "_required", "_template", "_to_complete", "element", "model")
+    __slots__ = (
+        "_fast",
+        "_fields_set",
+        "_fresh",
+        "_names",
+        "_required",
+        "_template",
+        "_to_complete",
+        "element",
+        "model",
+    )
 
     def __init__(self, model: type[_M], element: str) -> None:
         self.model = model
@@ -88,6 +98,11 @@ class Blueprint(Generic[_M]):
             else:
                 self._template[name] = field.default
         self._names = frozenset(self._template)
+        # Every field counts as set, so every instance's fields-set is this same set: one for all
+        # of them, not one made per instance. Safe to share: it already names every field, so
+        # nothing pydantic adds to it (an assignment, ``model_copy(update=...)`` on its own copy)
+        # can change it, and the feed models are frozen anyway.
+        self._fields_set = set(self._names)
         self._fast = _is_plain(model)
         self._to_complete = bool(self._required or self._fresh)
 
@@ -108,7 +123,7 @@ class Blueprint(Generic[_M]):
         instance = _new(self.model)
         # Exactly the four attributes model_construct sets on a plain model.
         _setattr(instance, "__dict__", fields)
-        _set_fields_set(instance, set(self._names))
+        _set_fields_set(instance, self._fields_set)
         _set_extra(instance, None)
         _set_private(instance, None)
         return instance

@@ -33,7 +33,15 @@ __all__ = ["CheckpointStore", "Cursor", "MemoryCheckpoint", "SQLiteCheckpoint", 
 @runtime_checkable
 class CheckpointStore(Protocol):
     """What a follower needs from a store. Implement it to keep the cursor elsewhere
-    (Postgres, Redis, ...): ``advance`` must commit atomically."""
+    (Postgres, Redis, ...): ``advance`` must commit atomically.
+
+    A store may also hold entries back and commit several at once: it then has a ``flush()``
+    method, which commits what ``advance`` handed it (the entries' effects and the last cursor,
+    atomically). ``flush`` is optional and not part of this protocol: a follower calls it, if the
+    store has one, whenever a poll ends, however it ends; such a store must also commit before
+    any of its own reads, and before an entry of another page (``OrderLedger`` does). Entries
+    held back when the process dies were not committed: they are delivered again.
+    """
 
     def load(self) -> Cursor | None:
         """The saved cursor, or ``None`` if the store has never been used."""

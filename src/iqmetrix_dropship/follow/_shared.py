@@ -142,12 +142,25 @@ class FollowerBase:
         if self._owns_checkpoint and callable(close):
             close()
 
+    def flush_checkpoint(self) -> None:
+        """Have the store write what ``advance`` handed it, if it holds entries back to write them
+        together (``flush``, optional in the ``CheckpointStore`` protocol: ``OrderLedger`` writes a
+        page of entries per transaction). Nothing to do when nothing waits."""
+        flush = getattr(self.checkpoint, "flush", None)
+        if callable(flush):
+            flush()
+
     def end_poll(self) -> None:
-        """When a poll ends: a SQLite file the follower opened from a path is released (opened
-        again at the next poll), so that the follower holds no open file between polls. A
-        PostgreSQL store stays open: closing it would give up the lease after every poll."""
-        if self._owns_checkpoint and isinstance(self.checkpoint, SQLiteCheckpoint):
-            self.checkpoint.close()
+        """When a poll ends, however it ends (caught up, ``break``, a handler or an API error): the
+        entries handled are written (``flush_checkpoint``), then a SQLite file the follower opened
+        from a path is released (opened again at the next poll), so that the follower holds no open
+        file between polls. A PostgreSQL store stays open: closing it would give up the lease after
+        every poll."""
+        try:
+            self.flush_checkpoint()
+        finally:
+            if self._owns_checkpoint and isinstance(self.checkpoint, SQLiteCheckpoint):
+                self.checkpoint.close()
 
     def __enter__(self: _F) -> _F:
         return self

@@ -24,10 +24,13 @@ The rules, in the supplier's words:
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import MISSING, dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 from uuid import UUID
 
 from ..models import (
@@ -121,6 +124,8 @@ class ItemState:
     def shipped_quantity(self) -> int:
         """Units shipped so far, at most the units ordered (and at most what a 64-bit column holds:
         shipments of absurd quantities for an order never seen must not wedge the ledger)."""
+        if not self.shipments:
+            return 0
         shipped = sum(s.quantity or 0 for s in self.shipments)
         return min(shipped, _INT64_MAX) if self.quantity is None else min(shipped, self.quantity)
 
@@ -144,8 +149,11 @@ class OrderState:
     printable_id: str | None = None
     ship_to_store: bool | None = None
     shipping_method: str | None = None
-    shipping_address: ShippingAddress | None = None
-    shipping_customer: ShippingCustomer | None = None
+    shipping_address: str | None = None
+    """The address as JSON, as its column holds it: the rules never look inside, so an order read
+    to apply a status update is written back without parsing and dumping it again."""
+    shipping_customer: str | None = None
+    """The customer as JSON, likewise."""
     created_at: datetime | None = None
     updated_at: datetime | None = None
     items: tuple[ItemState, ...] = ()
@@ -166,7 +174,8 @@ class ItemReport:
 
     @classmethod
     def from_feed(cls, info: ItemInformation) -> ItemReport:
-        return cls(
+        return new(
+            cls,
             sku=info.sku,
             status=None if info.status is None else str(info.status),
             catalog_id=info.catalog_id,
@@ -179,7 +188,8 @@ class ItemReport:
 
     @classmethod
     def from_update(cls, item: ItemUpdate) -> ItemReport:
-        return cls(
+        return new(
+            cls,
             sku=item.sku,
             status=str(item.status),
             catalog_id=item.catalog_id,
@@ -191,6 +201,7 @@ class ItemReport:
         )
 
 
+@functools.lru_cache(maxsize=1024)  # a page's flush spells each of its orders' ids a few times
 def canonical_order_id(order_id: UUID | str) -> str:
     """The canonical lowercase, hyphenated spelling; ``ValueError`` for anything not a GUID."""
     return str(order_id if isinstance(order_id, UUID) else UUID(str(order_id).strip()))
@@ -244,24 +255,36 @@ def derive_order_status(items: Sequence[ItemState], fallback: str) -> str:
     """
     if not items:
         return fallback
-    active = [item for item in items if item.status != _CANCELLED]
-    if not active:
+    least, least_rank = None, _UNKNOWN_RANK  # of the items not cancelled; the first of equals
+    all_shipped, some_shipped = True, False
+    for item in items:  # one pass: an order's status is derived at every event
+        status = item.status
+        if status == _CANCELLED:
+            continue
+        rank = _PRECEDENCE.get(status, _UNKNOWN_RANK)
+        if least is None or rank < least_rank:
+            least, least_rank = status, rank
+        all_shipped = all_shipped and status == _SHIPPED
+        some_shipped = some_shipped or status in (_SHIPPED, _PARTIALLY_SHIPPED) or item.shipped_quantity > 0
+    if least is None:
         return OrderStatus.CANCELLED.value
-    if all(item.status == _SHIPPED for item in active):
+    if all_shipped:
         return OrderStatus.SHIPPED.value
-    if any(item.status in (_SHIPPED, _PARTIALLY_SHIPPED) or item.shipped_quantity > 0 for item in active):
+    if some_shipped:
         return OrderStatus.PARTIALLY_SHIPPED.value
-    return min((item.status for item in active), key=lambda status: _PRECEDENCE.get(status, _UNKNOWN_RANK))
+    return least
 
 
-def _settled(order: OrderState, items: Iterable[ItemState], at: datetime | None) -> OrderState:
-    """``order`` with ``items``, every status re-derived, and ``updated_at`` moved to ``at``."""
-    settled = tuple(replace(item, status=item_status(item)) for item in items)
+def _settled(order: OrderState, items: Iterable[ItemState], at: datetime | None, **changes: Any) -> OrderState:
+    """``order`` with ``items`` (and ``changes``), every status re-derived, and ``updated_at``
+    moved to ``at``."""
+    settled = tuple(_with_status(item) for item in items)
     return replace(
         order,
         items=settled,
         status=derive_order_status(settled, order.status),
         updated_at=at if at is not None else order.updated_at,
+        **changes,
     )
 
 
@@ -270,7 +293,9 @@ def _settled(order: OrderState, items: Iterable[ItemState], at: datetime | None)
 
 def create_order(state: OrderState | None, event: OrderCreated, at: datetime | None) -> OrderState:
     """``order-created``: the order and its items; a known order (a stub) is filled in."""
-    order = state if state is not None else OrderState(order_id=canonical_order_id(event.order_id))
+    if state is None:
+        return _new_order(event, at)
+    order = state
     known = list(order.items)
     claimed: set[int] = set()
     added: list[ItemState] = []
@@ -280,7 +305,8 @@ def create_order(state: OrderState | None, event: OrderCreated, at: datetime | N
         if index is None:
             line = _next_line([*known, *added])
             added.append(
-                ItemState(
+                new(
+                    ItemState,
                     line=line,
                     sku=created.sku,
                     catalog_id=created.catalog_id,
@@ -302,8 +328,10 @@ def create_order(state: OrderState | None, event: OrderCreated, at: datetime | N
             selling_price=price,
         )
     seller = event.seller
-    order = replace(
+    return _settled(
         order,
+        [*known, *added],
+        at,
         has_created_event=True,
         supplier_id=event.supplier_id,
         company_id=seller.company_id,
@@ -312,12 +340,46 @@ def create_order(state: OrderState | None, event: OrderCreated, at: datetime | N
         printable_id=seller.printable_id,
         ship_to_store=event.ship_to_store,
         shipping_method=event.shipping_method,
-        shipping_address=event.shipping_address,
-        shipping_customer=event.shipping_customer,
+        shipping_address=_json_of(event.shipping_address),
+        shipping_customer=_json_of(event.shipping_customer),
         # A repeated order-created (another entry id) does not make the order younger.
         created_at=order.created_at if order.created_at is not None else at,
     )
-    return _settled(order, [*known, *added], at)
+
+
+def _new_order(event: OrderCreated, at: datetime | None) -> OrderState:
+    """``create_order`` of an order not known yet, made directly (the common case, once per order):
+    every item is new, on the next line, and ``PendingSupplier``, so the order is too."""
+    seller = event.seller
+    items = tuple(
+        new(
+            ItemState,
+            line=line,
+            sku=created.sku,
+            catalog_id=created.catalog_id,
+            description=created.description,
+            quantity=created.quantity,
+            selling_price=None if created.selling_price is None else str(created.selling_price),
+        )
+        for line, created in enumerate(event.items)
+    )
+    return new(
+        OrderState,
+        order_id=canonical_order_id(event.order_id),
+        has_created_event=True,
+        supplier_id=event.supplier_id,
+        company_id=seller.company_id,
+        location_id=seller.location_id,
+        po_reference=seller.po_reference,
+        printable_id=seller.printable_id,
+        ship_to_store=event.ship_to_store,
+        shipping_method=event.shipping_method,
+        shipping_address=_json_of(event.shipping_address),
+        shipping_customer=_json_of(event.shipping_customer),
+        created_at=at,
+        updated_at=at,
+        items=items,
+    )
 
 
 def report_items(
@@ -333,14 +395,14 @@ def report_items(
     An order never seen becomes a stub (traps.md 24); the company id of a report is not checked
     against the seller's, which may differ (traps.md 24).
     """
-    order = state if state is not None else OrderState(order_id=order_id, supplier_id=supplier_id)
+    order = state if state is not None else new(OrderState, order_id=order_id, supplier_id=supplier_id)
     items = list(order.items)
     for report in reports:
         if report.sku is None and report.catalog_id is None:
             continue  # names no item; the history row keeps it
         matched = _find_all(items, report.sku, report.catalog_id)
         if not matched:
-            items.append(ItemState(line=_next_line(items), sku=report.sku, catalog_id=report.catalog_id))
+            items.append(new(ItemState, line=_next_line(items), sku=report.sku, catalog_id=report.catalog_id))
             matched = [len(items) - 1]
         for index in matched:
             items[index] = _report_item(items[index], report, at)
@@ -397,6 +459,57 @@ def apply_update(
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+# A backfill applies every event of the feed, and each makes a few of the frozen values above. A
+# frozen dataclass sets every field through object.__setattr__ (4 us for a state, on a slow core),
+# so they are made here by filling the instance's __dict__: the same object, a tenth of the cost.
+# Their fields have plain defaults (no factory), no init=False and no __post_init__ (checked).
+_T = TypeVar("_T")
+_LAYOUTS: dict[type, tuple[dict[str, Any], frozenset[str], frozenset[str]]] = {}
+
+
+def new(cls: type[_T], **values: Any) -> _T:
+    """``cls(**values)`` for the frozen dataclasses here; an unknown or missing field is refused
+    as the constructor refuses it."""
+    defaults, names, required = _LAYOUTS.get(cls) or _layout(cls)
+    if not values.keys() <= names or not required <= values.keys():
+        raise TypeError(f"{cls.__name__} takes {sorted(names)}, needs {sorted(required)}: got {sorted(values)}")
+    made = object.__new__(cls)
+    made.__dict__.update(defaults)
+    made.__dict__.update(values)
+    return made
+
+
+def replace(state: _T, **changes: Any) -> _T:
+    """``dataclasses.replace`` for the frozen dataclasses here (see ``new``)."""
+    if not changes.keys() <= (_LAYOUTS.get(type(state)) or _layout(type(state)))[1]:
+        raise TypeError(f"{type(state).__name__} has no field among {sorted(changes)}")
+    copy = object.__new__(type(state))
+    copy.__dict__.update(state.__dict__)
+    copy.__dict__.update(changes)
+    return copy
+
+
+def _layout(cls: type) -> tuple[dict[str, Any], frozenset[str], frozenset[str]]:
+    fields = dataclasses.fields(cls)
+    if hasattr(cls, "__post_init__") or any(not f.init or f.default_factory is not MISSING for f in fields):
+        raise TypeError(f"{cls.__name__} cannot be made by filling its __dict__")
+    defaults = {f.name: f.default for f in fields if f.default is not MISSING}
+    layout = _LAYOUTS[cls] = (
+        defaults,
+        frozenset(f.name for f in fields),
+        frozenset(f.name for f in fields) - defaults.keys(),
+    )
+    return layout
+
+
+def _json_of(model: ShippingAddress | ShippingCustomer | None) -> str | None:
+    return None if model is None else model.model_dump_json()
+
+
+def _with_status(item: ItemState) -> ItemState:
+    status = item_status(item)
+    return item if status == item.status else replace(item, status=status)
 
 
 def _report_item(item: ItemState, report: ItemReport, at: datetime | None) -> ItemState:

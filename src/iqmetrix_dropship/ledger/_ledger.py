@@ -3,95 +3,82 @@
 The feed only tells what happened (traps.md 21-24); "it is up to the supplier's system to keep
 track of the orders ... and their current status" (iQmetrix's Dropship Order Management Guide, step 2). The ledger is
 that system's memory: it is a ``CheckpointStore``, so a follower hands it every entry, and it
-commits the entry's effect on the order *and* the cursor in one transaction. After a crash at any
-point an entry is either applied and passed, or neither: applied exactly once.
+commits the entries' effects on their orders *and* the cursor in one transaction, a page of the
+feed at a time. After a crash at any point an entry is either applied and passed, or neither (and
+then delivered again): applied exactly once.
 """
 
 from __future__ import annotations
 
 import inspect
-import json
+import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
-from decimal import Decimal
-from enum import Enum
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
+from .._exceptions import CheckpointError, DropshipError, LeaseLostError, StoreUnavailableError
 from .._pg import is_dsn, refuse_other_dsn
 from .._pg.lease import DEFAULT_LEASE_SECONDS, default_holder
 from .._protocol.catalog import DEFAULT_CHUNK_SIZE, PushResult
 from ..follow._checkpoint import Cursor
 from ..models import (
     FeedEntry,
-    ItemStatus,
     ItemStatusUpdate,
-    OrderCreated,
     OrderStatus,
     OrderStatusUpdate,
-    OrderStatusUpdated,
     ProductAvailability,
-    ShippingAddress,
-    ShippingCustomer,
     UnknownEvent,
 )
 from . import _stock
-from ._apply import ItemState, OrderState, Shipment, apply_event, apply_update, canonical_order_id, order_id_of
+from ._apply import OrderState, apply_event, apply_update, canonical_order_id
 from ._backend import Backend, PostgresBackend, Session, SQLiteBackend
+from ._batch import insert_events, load_states, store_states
 from ._claims import DEFAULT_CLAIM_TIMEOUT, ClaimOpener, ClaimSession
-from ._models import LedgerEvent, LedgerItem, LedgerOrder, LedgerShipment
+from ._models import LedgerEvent, LedgerOrder
+from ._rows import (
+    INSERT_EVENT,
+    INSERT_FENCED_EVENT,
+    ITEM_COLUMNS,
+    ORDER_COLUMNS,
+    SAVE_CURSOR,
+    SELECT_EVENTS,
+    SELECT_ITEMS,
+    SELECT_ORDER,
+    UPSERT_ITEM,
+    UPSERT_ORDER,
+    feed_row,
+    item_row,
+    json_text,
+    ledger_event,
+    ledger_order,
+    order_row,
+    order_state,
+    time_text,
+    update_payload,
+    utc,
+    utc_now,
+)
 
 if TYPE_CHECKING:
     from .._sync.client import DropshipClient
 
 __all__ = ["OrderLedger"]
 
-_E = TypeVar("_E", bound=Enum)
-
-_ORDER_COLUMNS = (
-    "order_id, status, has_created_event, supplier_id, company_id, location_id, po_reference, printable_id, "
-    "ship_to_store, shipping_method, shipping_address, shipping_customer, created_at, updated_at"
-)
-_ITEM_COLUMNS = (
-    "order_id, line, sku, catalog_id, description, quantity, selling_price, status, reported_status, "
-    "shipped_quantity, shipments, tracking_info, shipping_provider, message, info, updated_at"
-)
-_EVENT_COLUMNS = "entry_id, order_id, kind, source, title, published, updated, page_id, payload, recorded_at"
-
-
-def _upsert(table: str, columns: str, key: str) -> str:
-    names = [name.strip() for name in columns.split(",")]
-    keys = {name.strip() for name in key.split(",")}
-    updates = ", ".join(f"{name} = excluded.{name}" for name in names if name not in keys)
-    marks = ", ".join("?" for _ in names)
-    return f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT ({key}) DO UPDATE SET {updates}"  # noqa: S608
-
-
-# Fixed statements, so that sqlite3's statement cache prepares each once on a long backfill.
-_UPSERT_ORDER = _upsert("dropship_orders", _ORDER_COLUMNS, "order_id")
-_UPSERT_ITEM = _upsert("dropship_items", _ITEM_COLUMNS, "order_id, line")
-_INSERT_EVENT = (
-    f"INSERT INTO dropship_events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "  # noqa: S608
-    "ON CONFLICT (entry_id) DO NOTHING"
-)
-# PostgreSQL's events also record the leader's term (its lease token) that applied them.
-_INSERT_FENCED_EVENT = (
-    f"INSERT INTO dropship_events ({_EVENT_COLUMNS}, lease_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "  # noqa: S608
-    "ON CONFLICT (entry_id) DO NOTHING"
-)
-_SAVE_CURSOR = (
-    "INSERT INTO dropship_cursor (name, entry_id, page_id, updated_at) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT (name) DO UPDATE SET entry_id = excluded.entry_id, page_id = excluded.page_id, "
-    "updated_at = excluded.updated_at"
-)
-_SELECT_ORDER = f"SELECT {_ORDER_COLUMNS} FROM dropship_orders WHERE order_id = ?"  # noqa: S608
-_SELECT_ITEMS = f"SELECT {_ITEM_COLUMNS} FROM dropship_items WHERE order_id = ? ORDER BY line"  # noqa: S608
-_SELECT_EVENTS = f"SELECT {_EVENT_COLUMNS} FROM dropship_events WHERE order_id = ? ORDER BY seq"  # noqa: S608
+_LOAD_CURSOR = "SELECT entry_id, page_id FROM dropship_cursor WHERE name = ?"
 # Oldest order first, stubs (no creation time) after the others.
 _ORDER_BY = "ORDER BY created_at IS NULL, created_at, order_id"
 _BATCH = 500  # bound parameters per IN (...) list, well under SQLite's limit
+
+# When the entries ``advance`` took are written, besides at the end of their page and before any
+# other use of the ledger: once this many wait (a hostile page of thousands of entries), or once
+# the oldest has waited this long (a slow loop body must not hold handled entries back).
+_FLUSH_ENTRIES = 500
+_FLUSH_SECONDS = 0.5
+_clock = time.monotonic  # tests replace it: no test waits for real
 
 
 class OrderLedger:
@@ -106,9 +93,12 @@ class OrderLedger:
             ledger.record_update(echo)       # our side now, before the feed echoes it (traps.md 23)
             late = ledger.waiting_on_supplier(timedelta(hours=24))
 
-    It is a ``CheckpointStore``: ``advance(cursor, entry)`` records the entry in the history, applies
-    it to its order and stores the cursor, in one transaction. An entry already recorded is not
-    applied again, so advancing twice over one entry is harmless.
+    It is a ``CheckpointStore``: ``advance(cursor, entry)`` takes a handled entry, and the entries
+    of one feed page are written together (``flush``), in one transaction: recorded in the history,
+    applied to their orders, and the cursor stored. An entry already recorded is not applied again,
+    so advancing twice over one entry is harmless. Every other call of the ledger writes what
+    ``advance`` took first: what you read through it includes every entry the follower moved past;
+    another process sees them once their page is committed.
 
     One connection (stdlib ``sqlite3``, WAL, ``synchronous=NORMAL``, see ``_sqlite.py``)
     guarded by a lock: an instance may be shared between threads. Several followers can share one
@@ -135,6 +125,11 @@ class OrderLedger:
         else:
             self._backend = SQLiteBackend(path)
         self.path = path if not is_dsn(path) else self._backend.where  # never a DSN's password
+        self._lock = threading.Lock()  # the entries taken, and their flush
+        self._pending: list[tuple[Cursor, FeedEntry]] = []
+        self._pending_since = 0.0
+        self._dropped: tuple[BaseException, int] | None = None  # the failed flush, until load()
+        self._closed = False
 
     @property
     def _remote(self) -> bool:
@@ -143,56 +138,142 @@ class OrderLedger:
 
     @property
     def _db(self) -> Any:
-        """The SQLite connection (a SQLite ledger only): for tests and for EXPLAIN."""
+        """The SQLite connection (a SQLite ledger only), every entry taken written: for tests and
+        for EXPLAIN."""
+        self.flush()
         return getattr(self._backend, "connection", None)
 
     # -- CheckpointStore ----------------------------------------------------------------------
 
     def load(self) -> Cursor | None:
-        """The cursor of this ledger's ``name``, or ``None`` if it never followed the feed."""
-        with self._backend.reading() as db:
-            row = db.execute("SELECT entry_id, page_id FROM dropship_cursor WHERE name = ?", (self.name,)).fetchone()
+        """The cursor of this ledger's ``name`` (past every entry taken), or ``None`` if it never
+        followed the feed. Where a follower resumes: after a failed ``flush``, ``advance`` takes
+        entries again once this has been read."""
+        with self._lock:
+            self._flush_pending()
+            with self._backend.reading() as db:
+                row = db.execute(_LOAD_CURSOR, (self.name,)).fetchone()
+            self._dropped = None  # the caller resumes from here
         return None if row is None else Cursor(row[0], row[1])
 
     def save(self, cursor: Cursor) -> None:
         """Record a position without an entry (the follower's ``start="latest"``)."""
-        with self._backend.writing(fenced=True) as db:
-            self._save_cursor(db, cursor)
+        with self._lock:
+            self._flush_pending()
+            with self._backend.writing(fenced=True) as db:
+                self._save_cursor(db, cursor)
+            self._dropped = None
 
     def advance(self, cursor: Cursor, entry: FeedEntry) -> None:
-        """Record ``entry``, apply it to its order and store ``cursor``, all in one transaction.
+        """Take a handled ``entry``: it is recorded, applied to its order and ``cursor`` stored at
+        the next ``flush``, in one transaction with the other entries of its page.
+
+        That flush happens before an entry of another page is taken, once 500 entries wait or the
+        oldest has waited half a second (checked here), and before any other call of the ledger
+        reads or writes (``load``, ``order``, ``record_update``, ``close``, ...): a follower's
+        poll ends with one too. Should it fail, the error is raised by the call that flushed;
+        the entries it held are not recorded, and ``advance`` refuses new ones (raising an error
+        of the same kind) until ``load`` says where to resume, as a follower's next poll does.
 
         An entry id already in the history is neither applied nor recorded again; the cursor is
         still stored. Entry ids are opaque strings (traps.md 18). On PostgreSQL, when this replica
-        leads, the transaction is fenced by its lease (``LeaseLostError`` if the term ended).
+        leads, the transaction is fenced by its lease (``LeaseLostError`` if the term ended: the
+        entries are dropped, and the new leader delivers them again).
         """
-        event = entry.event
-        at = entry.updated if entry.updated is not None else entry.published
-        if isinstance(event, OrderCreated):
-            # The order was placed when its entry was published; updated is a fallback only.
-            at = entry.published if entry.published is not None else entry.updated
-        order_id = order_id_of(event)
-        row = (
-            entry.id,
-            order_id,
-            _feed_kind(entry),
-            "feed",
-            entry.title,
-            _text(entry.published),
-            _text(entry.updated),
-            cursor.page_id,
-            _json(event.model_dump(mode="json")),
-            _text(_now()),
+        with self._lock:
+            if self._dropped is not None or self._closed:
+                raise self._refusal()
+            pending = self._pending
+            if pending and pending[-1][0].page_id != cursor.page_id:
+                self._flush_pending()  # a transaction holds one page
+                pending = self._pending
+            if not pending:
+                self._pending_since = _clock()
+            pending.append((cursor, entry))
+            if len(pending) >= _FLUSH_ENTRIES or _clock() - self._pending_since >= _FLUSH_SECONDS:
+                self._flush_pending()
+
+    def flush_due(self, cursor: Cursor) -> bool:
+        """Whether ``advance(cursor, ...)`` would write (the entries taken are of another page, too
+        many, or waited too long). For a caller that must not wait on the database (the async
+        follower, on PostgreSQL): it calls ``flush`` on a worker thread first, and ``advance`` then
+        only takes the entry."""
+        with self._lock:
+            pending = self._pending
+            if not pending:
+                return _FLUSH_ENTRIES <= 1
+            return (
+                pending[-1][0].page_id != cursor.page_id
+                or len(pending) + 1 >= _FLUSH_ENTRIES
+                or _clock() - self._pending_since >= _FLUSH_SECONDS
+            )
+
+    def flush(self) -> None:
+        """Write the entries ``advance`` took and not yet written, with the last one's cursor, in
+        one transaction (fenced on PostgreSQL); nothing to do if there are none.
+
+        If it fails, the transaction is rolled back whole and the entries are dropped (their
+        cursor was not stored: a follower delivers them again, and each is applied once)."""
+        with self._lock:
+            self._flush_pending()
+
+    def _flush_pending(self) -> None:
+        batch = self._pending
+        if not batch:
+            return
+        self._pending = []
+        try:
+            with self._backend.writing(fenced=True) as db:
+                self._write_page(db, batch)
+        except BaseException as error:
+            # Nothing after them may be applied before they are: that would skip them. A follower
+            # in another thread (or a loop body that caught this) is stopped at its next advance.
+            self._dropped = (error, len(batch))
+            raise
+
+    def _write_page(self, db: Session, batch: Sequence[tuple[Cursor, FeedEntry]]) -> None:
+        """The entries' history rows, their effects on their orders (each order read once and
+        written once) and the last cursor."""
+        recorded = utc_now().isoformat(timespec="microseconds")
+        rows: list[tuple[object, ...]] = []
+        effects: list[tuple[str, str, Any, datetime | None]] = []  # entry id, order, event, when
+        seen: set[str] = set()
+        for cursor, entry in batch:
+            if entry.id in seen:
+                continue  # advanced twice before a flush: the first counts
+            seen.add(entry.id)
+            row, order_id, at = feed_row(cursor, entry, recorded)
+            rows.append(row)
+            if order_id is not None and not isinstance(entry.event, UnknownEvent):
+                effects.append((entry.id, order_id, entry.event, at))
+        # Sent together, read together (one round trip on PostgreSQL): the inserts, and the orders
+        # as they stand, of which only those of new entries are changed.
+        new_entries = insert_events(db, rows)
+        states = load_states(db, {order_id for _, order_id, _, _ in effects})
+        new, before = new_entries(), states()
+        after = dict(before)
+        for entry_id, order_id, event, at in effects:
+            if entry_id in new:
+                state = apply_event(after.get(order_id), event, at)
+                if state is not None:
+                    after[order_id] = state
+        store_states(db, before, after)
+        self._save_cursor(db, batch[-1][0])
+
+    def _refusal(self) -> DropshipError:
+        if self._closed:
+            return CheckpointError.of(self.path, "the store is closed")
+        assert self._dropped is not None
+        error, count = self._dropped
+        why = (
+            f"{self.path}: the write of {count} entries handled before this one failed ({type(error).__name__}), "
+            "so they were not recorded; load() the cursor and deliver them again (a follower does at its next poll)"
         )
-        applies = order_id is not None and not isinstance(event, UnknownEvent)
-        with self._backend.writing(fenced=True) as db:
-            # Sent together, read together (one round trip on PostgreSQL): the insert, and the
-            # order as it stands, needed only if the entry is new.
-            inserted = self._insert_event(db, row)
-            state = self._load_state(db, order_id) if applies and order_id is not None else None
-            if applies and inserted.rowcount == 1:
-                self._store_state(db, state, apply_event(state, event, None if at is None else _utc(at)))
-            self._save_cursor(db, cursor)
+        if isinstance(error, LeaseLostError):
+            return LeaseLostError(why)
+        if isinstance(error, StoreUnavailableError):
+            return StoreUnavailableError(why)
+        return CheckpointError(why, path=self.path, reason=why.removeprefix(f"{self.path}: "))
 
     @property
     def lease_seconds(self) -> float | None:
@@ -222,17 +303,19 @@ class OrderLedger:
         A shipment reported twice under one tracking number counts once (see docs/ledger.md).
         ``at`` defaults to now; a naive ``at`` is UTC (traps.md 28).
         """
+        self.flush()
         with self._backend.writing() as db:
             return self._record(db, update, at)
 
     def _record(self, db: Session, update: OrderStatusUpdate | ItemStatusUpdate, at: datetime | None) -> LedgerEvent:
-        when = _utc(at) if at is not None else _now()
+        when = utc(at) if at is not None else utc_now()
         order_id = canonical_order_id(update.id)
         kind = "local-order-status-update" if isinstance(update, OrderStatusUpdate) else "local-item-status-update"
-        payload = _update_payload(update)
+        payload = update_payload(update)
         entry_id = f"local:{uuid4()}"
-        recorded = _now()
-        row = (entry_id, order_id, kind, "local", None, _text(when), _text(when), None, _json(payload), _text(recorded))
+        recorded = utc_now()
+        text = time_text(when)
+        row = (entry_id, order_id, kind, "local", None, text, text, None, json_text(payload), time_text(recorded))
         self._insert_event(db, row)
         state = self._load_state(db, order_id)
         self._store_state(db, state, apply_update(state, update, when))
@@ -257,16 +340,19 @@ class OrderLedger:
         With ``complete=True``, ``products`` is the whole catalogue: a SKU accepted before and
         missing now comes back as unavailable, quantity 0. Checked like ``push_availability``.
         """
+        self.flush()
         with self._backend.reading() as db:
             return _stock.changes(db, products, complete=complete)
 
     def record_availability(self, products: Iterable[ProductAvailability], *, at: datetime | None = None) -> int:
         """Remember products as accepted by iQmetrix (a ``PushResult``'s ``accepted``)."""
+        self.flush()
         with self._backend.writing() as db:
             return _stock.record(db, products, at)
 
     def pushed_availability(self) -> dict[str, ProductAvailability]:
         """What iQmetrix last accepted, per SKU, as this ledger recorded it."""
+        self.flush()
         with self._backend.reading() as db:
             return _stock.pushed(db)
 
@@ -304,16 +390,17 @@ class OrderLedger:
 
     def order(self, order_id: UUID | str) -> LedgerOrder | None:
         """One order with its items and its history (oldest first), or ``None``."""
+        self.flush()
         with self._backend.reading() as db:
             return self._read_order(db, canonical_order_id(order_id))
 
     def _read_order(self, db: Session, key: str) -> LedgerOrder | None:
-        row = db.execute(_SELECT_ORDER, (key,)).fetchone()
+        row = db.execute(SELECT_ORDER, (key,)).fetchone()
         if row is None:
             return None
-        items = db.execute(_SELECT_ITEMS, (key,)).fetchall()
-        events = db.execute(_SELECT_EVENTS, (key,)).fetchall()
-        return _order(row, items, [_event(event) for event in events])
+        items = db.execute(SELECT_ITEMS, (key,)).fetchall()
+        events = db.execute(SELECT_EVENTS, (key,)).fetchall()
+        return ledger_order(row, items, [ledger_event(event) for event in events])
 
     # -- workers (PostgreSQL) -----------------------------------------------------------------------
 
@@ -350,6 +437,7 @@ class OrderLedger:
         return ClaimOpener(self._claim_session(worker, timeout), None, limit)
 
     def _claim_session(self, worker: str | None, timeout: float) -> ClaimSession:
+        self.flush()  # the orders as far as the follower has read the feed
         return ClaimSession(
             self._backend,
             record=self._record,
@@ -377,25 +465,28 @@ class OrderLedger:
         and nothing ranks lower (docs/ledger.md). Stubs have no creation time and are never listed.
         """
         age = older_than if isinstance(older_than, timedelta) else timedelta(hours=older_than)
-        cutoff = (_utc(now) if now is not None else _now()) - age
+        cutoff = (utc(now) if now is not None else utc_now()) - age
         return self._select_orders(
-            "WHERE status = ? AND created_at < ?", (OrderStatus.PENDING_SUPPLIER.value, _text(cutoff)), None
+            "WHERE status = ? AND created_at < ?", (OrderStatus.PENDING_SUPPLIER.value, time_text(cutoff)), None
         )
 
     def history(self, order_id: UUID | str) -> list[LedgerEvent]:
         """Every event recorded about an order, in the order applied."""
+        self.flush()
         with self._backend.reading() as db:
-            rows = db.execute(_SELECT_EVENTS, (canonical_order_id(order_id),)).fetchall()
-        return [_event(row) for row in rows]
+            rows = db.execute(SELECT_EVENTS, (canonical_order_id(order_id),)).fetchall()
+        return [ledger_event(row) for row in rows]
 
     def counts(self) -> dict[str, int]:
         """How many orders have each status."""
+        self.flush()
         with self._backend.reading() as db:
             rows = db.execute("SELECT status, COUNT(*) FROM dropship_orders GROUP BY status").fetchall()
         return {status: count for status, count in rows}
 
     def event_count(self, source: str | None = None) -> int:
         """History rows: all of them, or those of one ``source`` (``"feed"`` or ``"local"``)."""
+        self.flush()
         with self._backend.reading() as db:
             if source is None:
                 row = db.execute("SELECT COUNT(*) FROM dropship_events").fetchone()
@@ -405,6 +496,7 @@ class OrderLedger:
 
     def entry_ids(self) -> list[str]:
         """The feed entry ids recorded, in the order they were applied."""
+        self.flush()
         with self._backend.reading() as db:
             rows = db.execute("SELECT entry_id FROM dropship_events WHERE source = 'feed' ORDER BY seq").fetchall()
         return [row[0] for row in rows]
@@ -423,8 +515,13 @@ class OrderLedger:
     # -- lifecycle ------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the connection; on PostgreSQL, step down if this replica leads."""
-        self._backend.close()
+        """Write the entries taken (``flush``), then close the connection, also if that write
+        failed (its error is raised then); on PostgreSQL, step down if this replica leads."""
+        try:
+            self.flush()
+        finally:
+            self._closed = True
+            self._backend.close()
 
     def __enter__(self) -> OrderLedger:
         return self
@@ -442,33 +539,34 @@ class OrderLedger:
     def _insert_event(self, db: Session, row: tuple[object, ...]) -> Any:
         """The insert's cursor: its ``rowcount`` is 1 if the entry was new, 0 if already there."""
         if db.lease_token is not None:  # a leader's write: the term that applied it, for the record
-            return db.execute(_INSERT_FENCED_EVENT, (*row, db.lease_token))
-        return db.execute(_INSERT_EVENT, row)
+            return db.execute(INSERT_FENCED_EVENT, (*row, db.lease_token))
+        return db.execute(INSERT_EVENT, row)
 
     def _save_cursor(self, db: Session, cursor: Cursor) -> None:
-        db.execute(_SAVE_CURSOR, (self.name, cursor.entry_id, cursor.page_id, _text(_now())))
+        db.execute(SAVE_CURSOR, (self.name, cursor.entry_id, cursor.page_id, time_text(utc_now())))
 
     def _load_state(self, db: Session, order_id: str) -> OrderState | None:
         # Locked on PostgreSQL: a worker's claim or another writer changing the order meanwhile
         # would otherwise be overwritten with what was read before it committed.
-        order = db.execute(_SELECT_ORDER + db.for_update, (order_id,))
-        items = db.execute(_SELECT_ITEMS, (order_id,))
+        order = db.execute(SELECT_ORDER + db.for_update, (order_id,))
+        items = db.execute(SELECT_ITEMS, (order_id,))
         row, item_rows = order.fetchone(), items.fetchall()  # both sent before either is read
-        return None if row is None else _order_state(row, item_rows)
+        return None if row is None else order_state(row, item_rows)
 
     def _store_state(self, db: Session, before: OrderState | None, after: OrderState | None) -> None:
         if after is None or after == before:
             return
-        db.execute(_UPSERT_ORDER, _order_row(after))
+        db.execute(UPSERT_ORDER, order_row(after))
         unchanged = set(before.items) if before is not None else set()
-        changed = [_item_row(after.order_id, item) for item in after.items if item not in unchanged]
+        changed = [item_row(after.order_id, item) for item in after.items if item not in unchanged]
         if changed:
-            db.executemany(_UPSERT_ITEM, changed)
+            db.executemany(UPSERT_ITEM, changed)
 
     def _select_orders(self, where: str, params: Sequence[object], limit: int | None) -> list[LedgerOrder]:
-        sql = f"SELECT {_ORDER_COLUMNS} FROM dropship_orders {where} {_ORDER_BY}"  # noqa: S608
+        sql = f"SELECT {ORDER_COLUMNS} FROM dropship_orders {where} {_ORDER_BY}"  # noqa: S608
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
+        self.flush()
         with self._backend.reading() as db:
             rows = db.execute(sql, params).fetchall()
             items: dict[str, list[tuple[Any, ...]]] = {row[0]: [] for row in rows}
@@ -477,204 +575,8 @@ class OrderLedger:
                 batch = keys[start : start + _BATCH]
                 marks = ", ".join("?" for _ in batch)
                 for item in db.execute(
-                    f"SELECT {_ITEM_COLUMNS} FROM dropship_items WHERE order_id IN ({marks}) ORDER BY order_id, line",  # noqa: S608
+                    f"SELECT {ITEM_COLUMNS} FROM dropship_items WHERE order_id IN ({marks}) ORDER BY order_id, line",  # noqa: S608
                     batch,
                 ).fetchall():
                     items[item[0]].append(item)
-        return [_order(row, items[row[0]], []) for row in rows]
-
-
-# -- rows <-> values ----------------------------------------------------------------------------
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _utc(value: datetime) -> datetime:
-    # traps.md 28: a timestamp without an offset is UTC.
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-
-
-def _text(value: datetime | None) -> str | None:
-    # One fixed width (UTC, microseconds) so that text order is time order in SQL comparisons.
-    return None if value is None else _utc(value).isoformat(timespec="microseconds")
-
-
-def _datetime(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def _known(enum: type[_E], value: str) -> _E | str:
-    # A status the enums do not know stays its string (API.md: nothing from the server breaks us).
-    try:
-        return enum(value)
-    except ValueError:
-        return value
-
-
-def _update_payload(update: OrderStatusUpdate | ItemStatusUpdate) -> dict[str, Any]:
-    # snake_case like the feed rows. ItemStatusUpdate's serializer writes its items with the wire's
-    # PascalCase keys (it builds the request body), so its items are dumped one by one here.
-    if isinstance(update, OrderStatusUpdate):
-        return update.model_dump(mode="json")
-    return {
-        "id": str(update.id),
-        "item_information": [item.model_dump(mode="json") for item in update.item_information],
-    }
-
-
-def _feed_kind(entry: FeedEntry) -> str:
-    event = entry.event
-    if isinstance(event, OrderCreated | OrderStatusUpdated):
-        return event.event_type
-    return event.name
-
-
-def _order_row(order: OrderState) -> tuple[object, ...]:
-    return (
-        order.order_id,
-        order.status,
-        int(order.has_created_event),
-        order.supplier_id,
-        order.company_id,
-        order.location_id,
-        order.po_reference,
-        order.printable_id,
-        None if order.ship_to_store is None else int(order.ship_to_store),
-        order.shipping_method,
-        None if order.shipping_address is None else order.shipping_address.model_dump_json(),
-        None if order.shipping_customer is None else order.shipping_customer.model_dump_json(),
-        _text(order.created_at),
-        _text(order.updated_at),
-    )
-
-
-def _item_row(order_id: str, item: ItemState) -> tuple[object, ...]:
-    shipments = [
-        {"tracking_info": s.tracking_info, "shipping_provider": s.shipping_provider, "quantity": s.quantity}
-        for s in item.shipments
-    ]
-    return (
-        order_id,
-        item.line,
-        item.sku,
-        item.catalog_id,
-        item.description,
-        item.quantity,
-        item.selling_price,
-        item.status,
-        item.reported_status,
-        item.shipped_quantity,
-        _json(shipments),
-        item.tracking_info,
-        item.shipping_provider,
-        item.message,
-        item.info,
-        _text(item.updated_at),
-    )
-
-
-def _order_state(row: Sequence[Any], items: Sequence[Sequence[Any]]) -> OrderState:
-    return OrderState(
-        order_id=row[0],
-        status=row[1],
-        has_created_event=bool(row[2]),
-        supplier_id=row[3],
-        company_id=row[4],
-        location_id=row[5],
-        po_reference=row[6],
-        printable_id=row[7],
-        ship_to_store=None if row[8] is None else bool(row[8]),
-        shipping_method=row[9],
-        shipping_address=None if row[10] is None else ShippingAddress.model_validate_json(row[10]),
-        shipping_customer=None if row[11] is None else ShippingCustomer.model_validate_json(row[11]),
-        created_at=_datetime(row[12]),
-        updated_at=_datetime(row[13]),
-        items=tuple(_item_state(item) for item in items),
-    )
-
-
-def _item_state(row: Sequence[Any]) -> ItemState:
-    return ItemState(
-        line=row[1],
-        sku=row[2],
-        catalog_id=row[3],
-        description=row[4],
-        quantity=row[5],
-        selling_price=row[6],
-        status=row[7],
-        reported_status=row[8],
-        shipments=tuple(
-            Shipment(s["tracking_info"], s["shipping_provider"], s["quantity"]) for s in json.loads(row[10])
-        ),
-        tracking_info=row[11],
-        shipping_provider=row[12],
-        message=row[13],
-        info=row[14],
-        updated_at=_datetime(row[15]),
-    )
-
-
-def _order(row: Sequence[Any], items: Sequence[Sequence[Any]], history: list[LedgerEvent]) -> LedgerOrder:
-    state = _order_state(row, items)
-    return LedgerOrder(
-        order_id=UUID(state.order_id),
-        status=_known(OrderStatus, state.status),
-        has_created_event=state.has_created_event,
-        supplier_id=state.supplier_id,
-        company_id=state.company_id,
-        location_id=state.location_id,
-        po_reference=state.po_reference,
-        printable_id=state.printable_id,
-        ship_to_store=state.ship_to_store,
-        shipping_method=state.shipping_method,
-        shipping_address=state.shipping_address,
-        shipping_customer=state.shipping_customer,
-        created_at=state.created_at,
-        updated_at=state.updated_at,
-        items=[_item(item) for item in state.items],
-        history=history,
-    )
-
-
-def _item(item: ItemState) -> LedgerItem:
-    return LedgerItem(
-        line=item.line,
-        sku=item.sku,
-        catalog_id=item.catalog_id,
-        description=item.description,
-        quantity=item.quantity,
-        selling_price=None if item.selling_price is None else Decimal(item.selling_price),
-        status=_known(ItemStatus, item.status),
-        reported_status=None if item.reported_status is None else _known(ItemStatus, item.reported_status),
-        shipped_quantity=item.shipped_quantity,
-        shipments=[
-            LedgerShipment(tracking_info=s.tracking_info, shipping_provider=s.shipping_provider, quantity=s.quantity)
-            for s in item.shipments
-        ],
-        tracking_info=item.tracking_info,
-        shipping_provider=item.shipping_provider,
-        message=item.message,
-        info=item.info,
-        updated_at=item.updated_at,
-    )
-
-
-def _event(row: Sequence[Any]) -> LedgerEvent:
-    return LedgerEvent(
-        entry_id=row[0],
-        order_id=None if row[1] is None else UUID(row[1]),
-        kind=row[2],
-        source=row[3],
-        title=row[4],
-        published=_datetime(row[5]),
-        updated=_datetime(row[6]),
-        page_id=row[7],
-        payload=json.loads(row[8]),
-        recorded_at=_datetime(row[9]),
-    )
+        return [ledger_order(row, items[row[0]], []) for row in rows]

@@ -120,6 +120,9 @@ class _Run:
         self.stats.count(entry, cursor)
         self._show("Applying events")
 
+    def flush(self) -> None:
+        self.ledger.flush()  # the follower's, when a poll ends: what advance took is committed
+
     # -- the httpx response hook ---------------------------------------------------------------
 
     def on_response(self, response: httpx.Response) -> None:
