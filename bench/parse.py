@@ -14,7 +14,7 @@ The pages are generated: 50 entries each, a realistic mix of ``order-created`` (
 items) and ``order-status-updated`` events shaped like the spec's examples, all different, so
 that the parser's small caches see a realistic hit rate. The emulator's archive pages (when the
 ``emulator`` extra is installed) and the spec's own two example pages are timed as well. Each
-measurement is the best of several rounds over all pages.
+measurement is the best of several rounds over all pages, the contenders' rounds interleaved.
 
 The ratios depend on the mix: an order item costs the parser a model and a few members, the
 bare parse only its bytes, so pages with more items per order come out lower.
@@ -224,16 +224,12 @@ def _bare_parser() -> etree.XMLParser:
     return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
-def _best_seconds(run: Callable[[bytes], object], pages: list[bytes], repeat: int) -> float:
-    """The best of ``repeat`` rounds, each parsing every page once."""
-    run(pages[0])  # warm up (thread-local parser, imports)
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.perf_counter()
-        for page in pages:
-            run(page)
-        best = min(best, time.perf_counter() - started)
-    return best
+def _round_seconds(run: Callable[[bytes], object], pages: list[bytes]) -> float:
+    """One round: every page parsed once."""
+    started = time.perf_counter()
+    for page in pages:
+        run(page)
+    return time.perf_counter() - started
 
 
 def _contenders() -> dict[str, Callable[[bytes], object] | None]:
@@ -253,11 +249,17 @@ def _contenders() -> dict[str, Callable[[bytes], object] | None]:
 
 
 def _measure(pages: list[bytes], entries: int, repeat: int) -> dict[str, float | None]:
-    """Entries per second for each contender over ``pages``."""
-    rates: dict[str, float | None] = {}
-    for name, run in _contenders().items():
-        rates[name] = None if run is None else entries / _best_seconds(run, pages, repeat)
-    return rates
+    """Entries per second for each contender over ``pages``: the best of ``repeat`` rounds, the
+    contenders' rounds interleaved (bare, typed, scan, bare, typed, scan, ...), so that a machine
+    whose speed drifts (another process, a CPU's clock) weighs on each side of a ratio alike."""
+    contenders = {name: run for name, run in _contenders().items() if run is not None}
+    best = dict.fromkeys(contenders, float("inf"))
+    for run in contenders.values():
+        run(pages[0])  # warm up (thread-local parser, imports)
+    for _ in range(repeat):
+        for name, run in contenders.items():
+            best[name] = min(best[name], _round_seconds(run, pages))
+    return {name: entries / best[name] if name in best else None for name in _contenders()}
 
 
 def _ratio(rates: dict[str, float | None], name: str) -> float | None:
