@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve()
+sys.path.insert(0, str(HERE.parent))
+from backfill import postgres_server  # noqa: E402 - the same throwaway server as the backfill's
 
 
 def feed_entries(events: int) -> list[tuple[Any, Any]]:
@@ -57,19 +59,6 @@ def measure(ledger: Any, entries: list[tuple[Any, Any]], *, per_entry: bool = Fa
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert ledger.event_count() == len(entries)
     return {"entries": len(entries), "wall_s": wall, "cpu_s": cpu}
-
-
-def postgres_server(stack: contextlib.ExitStack) -> str | None:
-    """A throwaway local PostgreSQL server for the run (the tests' harness), or ``None``, said."""
-    sys.path.insert(0, str(HERE.parents[1]))
-    from tests.postgres import running_server
-
-    try:
-        server = stack.enter_context(running_server(durable=True))
-    except RuntimeError as error:
-        print(f"no PostgreSQL server ({error}): the PostgreSQL ledger is not measured", file=sys.stderr)
-        return None
-    return server.dsn
 
 
 def main() -> None:

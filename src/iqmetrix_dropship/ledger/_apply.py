@@ -327,30 +327,36 @@ def create_order(state: OrderState | None, event: OrderCreated, at: datetime | N
             quantity=created.quantity,
             selling_price=price,
         )
-    seller = event.seller
     return _settled(
         order,
         [*known, *added],
         at,
-        has_created_event=True,
-        supplier_id=event.supplier_id,
-        company_id=seller.company_id,
-        location_id=seller.location_id,
-        po_reference=seller.po_reference,
-        printable_id=seller.printable_id,
-        ship_to_store=event.ship_to_store,
-        shipping_method=event.shipping_method,
-        shipping_address=_json_of(event.shipping_address),
-        shipping_customer=_json_of(event.shipping_customer),
+        **_created_fields(event),
         # A repeated order-created (another entry id) does not make the order younger.
         created_at=order.created_at if order.created_at is not None else at,
     )
 
 
+def _created_fields(event: OrderCreated) -> dict[str, Any]:
+    """What an order-created event says of its order."""
+    seller = event.seller
+    return {
+        "has_created_event": True,
+        "supplier_id": event.supplier_id,
+        "company_id": seller.company_id,
+        "location_id": seller.location_id,
+        "po_reference": seller.po_reference,
+        "printable_id": seller.printable_id,
+        "ship_to_store": event.ship_to_store,
+        "shipping_method": event.shipping_method,
+        "shipping_address": _json_of(event.shipping_address),
+        "shipping_customer": _json_of(event.shipping_customer),
+    }
+
+
 def _new_order(event: OrderCreated, at: datetime | None) -> OrderState:
     """``create_order`` of an order not known yet, made directly (the common case, once per order):
     every item is new, on the next line, and ``PendingSupplier``, so the order is too."""
-    seller = event.seller
     items = tuple(
         new(
             ItemState,
@@ -366,16 +372,7 @@ def _new_order(event: OrderCreated, at: datetime | None) -> OrderState:
     return new(
         OrderState,
         order_id=canonical_order_id(event.order_id),
-        has_created_event=True,
-        supplier_id=event.supplier_id,
-        company_id=seller.company_id,
-        location_id=seller.location_id,
-        po_reference=seller.po_reference,
-        printable_id=seller.printable_id,
-        ship_to_store=event.ship_to_store,
-        shipping_method=event.shipping_method,
-        shipping_address=_json_of(event.shipping_address),
-        shipping_customer=_json_of(event.shipping_customer),
+        **_created_fields(event),
         created_at=at,
         updated_at=at,
         items=items,
