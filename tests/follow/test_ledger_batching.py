@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -26,7 +25,6 @@ from iqmetrix_dropship import Cursor, FeedEntry, LeaseLostError, OrderLedger
 from iqmetrix_dropship.emulator import Emulator
 
 from ..conftest import PgStore
-from ..postgres import PostgresServer
 from .conftest import Connect
 
 PAGE = 50
@@ -258,60 +256,3 @@ def test_the_leader_writes_a_page_in_one_fenced_transaction(
     terms = _terms(pg_store)
     assert len(terms) == 59
     assert set(terms) == {leader.lease_token}
-
-
-AWAY_AT = 20
-
-
-@pytest.mark.parametrize("mode", ["immediate", "fast"])
-def test_a_database_that_goes_away_mid_page_is_waited_out_and_the_page_delivered_again(
-    postgres: PostgresServer, pg_store: PgStore, connect: Connect, caplog: pytest.LogCaptureFixture, mode: str
-) -> None:
-    emulator = Emulator(events=60, seed=8)
-    ids = emulator.entry_ids()
-    ledger = OrderLedger(pg_store.dsn, schema=pg_store.schema, lease_seconds=60)
-    seen: list[str] = []
-    away, done, stop = threading.Event(), threading.Event(), threading.Event()
-
-    def handle(entry: FeedEntry) -> None:
-        seen.append(entry.id)
-        if len(seen) == AWAY_AT:
-            postgres.stop(mode)  # with this page in hand: it cannot be written
-            away.set()
-        if len(seen) == PAGE + 1 + len(ids):
-            done.set()
-
-    caplog.set_level(logging.WARNING, logger="iqmetrix_dropship.follow")
-    try:
-        with connect(emulator) as client:
-            follower = client.follow(checkpoint=ledger)
-            runner = threading.Thread(target=follower.run, args=(handle,), kwargs={"interval": 0.05, "stop": stop})
-            runner.start()
-            try:
-                try:
-                    assert away.wait(30)
-                    _until(lambda: caplog.text.count("poll failed") >= 3)  # it noticed, and keeps trying
-                    assert runner.is_alive()
-                finally:
-                    postgres.start()
-                assert done.wait(60), f"the follower did not resume: {len(seen)} entries seen"
-            finally:
-                stop.set()
-                runner.join(timeout=30)
-        assert not runner.is_alive()
-    finally:
-        if not (postgres.datadir / "postmaster.pid").exists():
-            postgres.start()
-    # The first page was handled to its end (nothing to write before), and its write failed when
-    # the second page began: the whole first page came again, then the rest.
-    assert seen == ids[: PAGE + 1] + ids
-    assert ledger.entry_ids() == ids  # each entry once, in order: no gap, no half-written page
-    assert "did not answer" in caplog.text
-    ledger.close()
-
-
-def _until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never held"
-        time.sleep(0.01)
