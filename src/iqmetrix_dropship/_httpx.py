@@ -92,7 +92,29 @@ def build(
         json=request.json,
         data=dict(request.form) if request.form is not None else None,
         timeout=_clip(timeout, deadline.remaining()),
+        extensions=None if request.on_sent is None else {"trace": _tracer(client, request.on_sent)},
     )
+
+
+# httpcore's trace event once a request is written and its answer's head awaited (HTTP/1.1 and /2).
+_AWAITING = "receive_response_headers.started"
+
+
+def _tracer(client: httpx.Client | httpx.AsyncClient, on_sent: Callable[[], None]) -> Callable[..., Any]:
+    """httpcore's ``trace`` extension, calling ``on_sent`` when the request is on the wire."""
+    if isinstance(client, httpx.AsyncClient):
+
+        async def trace_async(event: str, info: object) -> None:
+            if event.endswith(_AWAITING):
+                on_sent()
+
+        return trace_async
+
+    def trace(event: str, info: object) -> None:
+        if event.endswith(_AWAITING):
+            on_sent()
+
+    return trace
 
 
 def follow_redirects(client: httpx.Client | httpx.AsyncClient, request: Request) -> bool:

@@ -28,7 +28,7 @@ from iqmetrix_dropship import (
 from iqmetrix_dropship.emulator import Emulator
 from iqmetrix_dropship.follow import _read_ahead as read_ahead
 
-from ..support import async_client_for
+from ..support import async_client_for, client_for
 from .conftest import Connect, Transport
 
 
@@ -451,3 +451,37 @@ def test_the_async_run_cancelled_from_outside_ends_quietly_and_commits_nothing_i
     assert len(handled) == 3
     assert cursor is not None
     assert cursor.entry_id == handled[1]  # the third was in hand: it comes again
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_over_a_slow_network_pages_are_parsed_while_the_walk_waits_and_delivered_the_same(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real HTTP on loopback, each request 0.2 s late (a WAN): each kept page is parsed once the
+    walk's next request is on the wire, and the forward read only takes it."""
+    emulator = Emulator(events=260, seed=5, latency=0.2)
+    taken: list[str] = []
+    take = read_ahead.KeptPages.take
+
+    def spy(self: read_ahead.KeptPages, page_id: str) -> Any:
+        page = take(self, page_id)
+        taken.append(type(page).__name__)
+        return page
+
+    monkeypatch.setattr(read_ahead.KeptPages, "take", spy)
+    with emulator.serve() as server:
+        if kind == "sync":
+            with client_for(emulator, server.base_url) as sdk:
+                delivered = ids(sdk.follow(checkpoint=MemoryCheckpoint()).poll())
+        else:
+
+            async def follow() -> list[str]:
+                async with async_client_for(emulator, server.base_url) as sdk:
+                    return [entry.id async for entry in sdk.follow(checkpoint=MemoryCheckpoint()).poll()]
+
+            delivered = anyio.run(follow)
+    assert delivered == emulator.entry_ids()
+    # Six pages: the oldest, walked last, has no request after it to hide its parse behind.
+    assert len(taken) == len(emulator.page_ids())
+    assert taken.count("FeedPage") >= len(taken) - 2
+    assert taken[0] == "bytes"

@@ -3,16 +3,21 @@ part in memory, the rest in an unlinked temporary file readable by this user onl
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import CancelledError
 from pathlib import Path
 
 import pytest
 
+from iqmetrix_dropship import FeedParseError
+from iqmetrix_dropship.feed import parse_feed
 from iqmetrix_dropship.follow._read_ahead import KeptPages
+from iqmetrix_dropship.models import FeedPage
 
 
 def test_pages_are_taken_once_each_from_memory_and_from_the_file(
@@ -94,3 +99,79 @@ def test_a_full_disk_keeps_what_fits_whole_and_raises_nothing() -> None:
     result = subprocess.run([sys.executable, "-c", FULL_DISK], capture_output=True, text=True, check=True)
     # 250,000 bytes hold two pages whole; the third was cut short: not kept, nor any after it
     assert result.stdout.strip() == "[True, True, False, False, False]"
+
+
+# -- parsed in the walk's shadow ------------------------------------------------------------------
+
+FIXTURES = Path(__file__).resolve().parents[1] / "feed" / "fixtures"
+
+
+def _page_bytes() -> bytes:
+    return (FIXTURES / "archive_page.xml").read_bytes()
+
+
+@pytest.mark.parametrize("in_memory", [1_000_000, 0], ids=["memory", "file"])
+def test_a_page_kept_from_a_slow_fetch_is_parsed_once_the_next_request_is_out(
+    in_memory: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    data = _page_bytes()
+    kept = KeptPages(max_bytes=10_000_000, in_memory=in_memory)
+    kept.put("p", data, fetch_seconds=60.0)
+    assert not kept.parsed("p")  # not while the walk still needs the GIL to send its next request
+    parse = kept.waiting()
+    assert parse is not None
+    parse.result(timeout=60)
+    assert kept.parsed("p")
+    page = kept.take("p")
+    assert isinstance(page, FeedPage)
+    assert page == parse_feed(data)
+    assert [entry.id for entry in page.entries] == [entry.id for entry in parse_feed(data).entries]
+    assert kept.take("p") is None  # once, parsed or not
+    kept.close()
+
+
+def test_a_page_is_parsed_ahead_only_when_its_fetch_was_slow_enough_and_the_next_request_went_out() -> None:
+    data = _page_bytes()
+    kept = KeptPages(max_bytes=10_000_000)
+    kept.put("no timing", data)  # fetch_seconds=None: never parsed ahead
+    assert kept.waiting() is None
+    kept.put("no request after it", data, fetch_seconds=60.0)  # the walk ended: waiting() never came
+    assert kept.take("no request after it") == data
+    assert kept.waiting() is None  # taken meanwhile: nothing to parse
+    # A fetch shorter than the last parse (loopback): parsing would only hold up the walk.
+    kept.put("first", data, fetch_seconds=60.0)
+    first = kept.waiting()
+    assert first is not None
+    first.result(timeout=60)
+    kept.put("fast", data, fetch_seconds=0.0)
+    assert kept.waiting() is None
+    assert kept.take("fast") == data
+    assert isinstance(kept.take("first"), FeedPage)
+    kept.close()
+
+
+def test_a_page_that_does_not_parse_is_kept_as_it_came_for_the_forward_read_to_raise() -> None:
+    broken = _page_bytes().replace(b"</feed>", b"")
+    kept = KeptPages(max_bytes=10_000_000)
+    kept.put("broken", broken, fetch_seconds=60.0)
+    parse = kept.waiting()
+    assert parse is not None
+    parse.result(timeout=60)
+    assert kept.take("broken") == broken  # the forward read parses it, and raises, in its turn
+    with pytest.raises(FeedParseError):
+        parse_feed(broken)
+    kept.close()
+
+
+def test_a_parse_that_ends_after_the_poll_keeps_nothing() -> None:
+    data = _page_bytes()
+    kept = KeptPages(max_bytes=10_000_000)
+    kept.put("p", data, fetch_seconds=60.0)
+    parse = kept.waiting()
+    kept.close()
+    assert parse is not None
+    with contextlib.suppress(CancelledError):
+        parse.result(timeout=60)
+    assert kept.take("p") is None
+    assert kept.waiting() is None

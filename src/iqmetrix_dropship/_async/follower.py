@@ -7,7 +7,9 @@ configuration, not the client itself: the retries, tokens and timeouts are the s
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any, TypeVar
 
@@ -48,10 +50,11 @@ class AsyncFeedFollower(FollowerBase):
 
     A poll walks back from the current page to the cursor's, then reads forward, oldest first.
     The forward read takes the pages the walk fetched from memory (or, past 8 MiB, from an
-    unlinked temporary file), up to ``keep_pages_bytes`` (1 GiB; 0 fetches each page again), and
-    ``read_ahead`` pages (4 by default; 0 turns it off) are read and parsed ahead of the caller:
-    by worker threads in the sync follower, in batches in the async one (see
-    ``follow/_read_ahead.py``); the entries still come one by one, in order, to the caller. The
+    unlinked temporary file), up to ``keep_pages_bytes`` (256 MiB; 0 fetches each page again),
+    parsed already when the network was slower than the parse (each page is parsed while the
+    walk's next request travels), and ``read_ahead`` pages (4 by default; 0 turns it off) are
+    read and parsed ahead of the caller: by worker threads in the sync follower, in batches in the
+    async one (see ``follow/_read_ahead.py``); the entries still come one by one, in order, to the caller. The
     checkpoint store is called directly when it is local (SQLite commits are short), and on a
     worker thread when it talks to a server (PostgreSQL: round trips, a lock to wait for), so
     that the async follower never holds up its event loop on the database.
@@ -145,10 +148,13 @@ class AsyncFeedFollower(FollowerBase):
 
     async def _scan(self, step: ScanPage, ahead: AsyncPrefetcher) -> PageScan:
         """A page of the walk back, read cheaply, and kept for the forward read."""
-        response = await self._send(step.request)
+        started = time.perf_counter()
+        # Once the request is out, the page kept last is parsed while the answer travels.
+        response = await self._send(dataclasses.replace(step.request, on_sent=ahead.waiting))
+        fetch_seconds = time.perf_counter() - started
         scan = read_scan(response, entry_ids=step.entry_ids)
         if scan.page_id is not None:
-            ahead.keep(scan.page_id, response)
+            ahead.keep(scan.page_id, response, fetch_seconds)
         return scan
 
     async def _deliveries(self) -> AsyncGenerator[Deliver, None]:

@@ -45,6 +45,11 @@ class Request:
     idempotent: bool = True
     """Whether sending it twice does what sending it once does. One that is not (adding a product)
     is retried only when the server surely did not act on it (``retry.replay_safe``)."""
+    on_sent: Callable[[], None] | None = field(default=None, compare=False)
+    """Called (on the sending thread or event loop) each time the request has gone out and its
+    answer is awaited: the follower parses a kept page while the network is busy. Must be quick
+    and never raise. A transport that cannot tell (an ``http_client`` with a transport that does
+    not trace) never calls it."""
 
     def __repr__(self) -> str:
         # Never the form: it holds the password and client secret.

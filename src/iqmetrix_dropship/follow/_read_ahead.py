@@ -9,6 +9,15 @@ A poll walks back from the current page to the cursor's, then reads the same pag
   ``keep_bytes`` (the first ``IN_MEMORY_BYTES`` in memory, the rest in an unlinked temporary file
   readable by this user only, gone when the poll ends); the forward read takes each page from
   there, and fetches again only what did not fit (or could not be written: a full disk).
+- **Pages are parsed in the walk's shadow** when the network is slower than the parse (a WAN):
+  once the walk's next request is on the wire (``Request.on_sent``, from httpcore's trace), and
+  not before (the parse would hold the GIL the request needs to go out), ``KeptPages`` parses the
+  page it kept last, on a thread of its own, and keeps the parsed page (pickled: a third of the
+  XML's size) instead of its bytes; the forward read then only unpickles it. Where a round trip is
+  shorter than a parse (loopback) the parse would only hold up the walk's next answer, so a page
+  is parsed only when the last round trip outlasted the last parse (asked again now and then). A
+  page that fails to parse is kept as it came: the forward read parses it again and raises in its
+  turn, as before.
 - **Pages are parsed ahead**, on the workers that fetch them: lxml parses with the GIL released,
   so a page's parse overlaps the building of another's models and the consumer's handling.
 - **At most ``window`` pages are ahead** (memory: a parsed page of 50 entries is about 1 MB),
@@ -30,8 +39,10 @@ parsed pages and their bytes (about 1.2 MB a page of 50 entries).
 from __future__ import annotations
 
 import contextlib
+import pickle
 import tempfile
 import threading
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -55,34 +66,89 @@ a temporary file."""
 
 
 class KeptPages:
-    """Page bodies by page id, kept from the walk back for the forward read: each is taken once.
+    """Pages by page id, kept from the walk back for the forward read: each is taken once, as the
+    bytes fetched or, when it was parsed in the walk's shadow, as the parsed page.
 
-    ``put`` is called by one thread (the walk), ``take`` by the read-ahead workers.
+    ``put`` is called by one thread (the walk), ``take`` by the read-ahead workers, the parse in
+    the walk's shadow runs on a thread of its own (one page at a time: one parsed page in memory).
     """
 
     def __init__(self, max_bytes: int = DEFAULT_KEEP_BYTES, in_memory: int = IN_MEMORY_BYTES) -> None:
         self._max_bytes = max(0, max_bytes)
         self._in_memory = min(in_memory, self._max_bytes)
         self._lock = threading.Lock()
-        self._memory: dict[str, bytes] = {}
+        # page id -> (what is kept, parsed): the bytes fetched, or the parsed page pickled
+        self._memory: dict[str, tuple[bytes, bool]] = {}
         self._memory_used = 0
-        self._spilled: dict[str, tuple[int, int]] = {}  # page id -> (offset, length) in the file
+        self._spilled: dict[str, tuple[int, int, bool]] = {}  # page id -> (offset, length, parsed)
         self._file: IO[bytes] | None = None
         self._file_end = 0
+        self._parser: ThreadPoolExecutor | None = None
+        self._to_parse: str | None = None  # the page to parse once the walk's next request is out
+        self._parsing = False
+        self._parse_seconds = 0.0  # how long the last parse in the walk's shadow took
+        self._closed = False
 
-    def put(self, page_id: str, data: bytes) -> None:
-        """Keep ``data`` if it fits; silently not, otherwise (the page is fetched again)."""
+    def put(self, page_id: str, data: bytes, fetch_seconds: float | None = None) -> None:
+        """Keep ``data`` if it fits; silently not, otherwise (the page is fetched again).
+
+        ``fetch_seconds``, how long fetching it took, says whether parsing it while the walk waits
+        for the next page (``waiting``) is worth it (``None``: never)."""
         size = len(data)
         with self._lock:
-            if page_id in self._memory or page_id in self._spilled:
+            if self._closed or page_id in self._memory or page_id in self._spilled:
                 return
             if self._memory_used + size <= self._in_memory:
-                self._memory[page_id] = data
+                self._memory[page_id] = (data, False)
                 self._memory_used += size
-            elif self._memory_used + self._file_end + size <= self._max_bytes:
-                self._spill(page_id, data)
+            elif self._memory_used + self._file_end + size > self._max_bytes or not self._spill(page_id, data):
+                return
+            if fetch_seconds is None or self._parsing:
+                return
+            if fetch_seconds <= self._parse_seconds:
+                # Round trips shorter than a parse (loopback): parsing would only hold up the
+                # walk. Asked again now and then, should the round trips grow longer.
+                self._parse_seconds *= 0.9
+                return
+            self._to_parse = page_id
 
-    def _spill(self, page_id: str, data: bytes) -> None:
+    def waiting(self) -> Future[None] | None:
+        """The walk's next request is on the wire: parse the page kept last meanwhile, if worth it
+        (its future: done when the parsed page is kept, or the page was left as it came)."""
+        with self._lock:
+            page_id, self._to_parse = self._to_parse, None
+            if page_id is None or self._parsing or self._closed:
+                return None
+            self._parsing = True
+            if self._parser is None:
+                self._parser = ThreadPoolExecutor(1, thread_name_prefix="dropship-parse-kept")
+            return self._parser.submit(self._parse_kept, page_id)
+
+    def _parse_kept(self, page_id: str) -> None:
+        """Parse a kept page while the walk waits for the next one, and keep the parsed page."""
+        try:
+            data = self._read(page_id, remove=False)
+            if data is None or data[1]:
+                return
+            started = time.perf_counter()
+            try:
+                blob = pickle.dumps(parse_page(data[0]), protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # kept as it came: the forward read parses it again and raises in its turn
+                return
+            self._parse_seconds = time.perf_counter() - started
+            with self._lock:
+                if self._closed:
+                    return
+                kept = self._memory.get(page_id)
+                if kept is not None:
+                    self._memory[page_id] = (blob, True)
+                    self._memory_used += len(blob) - len(kept[0])
+                elif page_id in self._spilled and self._memory_used + self._file_end + len(blob) <= self._max_bytes:
+                    self._spill(page_id, blob, parsed=True)
+        finally:
+            self._parsing = False
+
+    def _spill(self, page_id: str, data: bytes, *, parsed: bool = False) -> bool:
         try:
             if self._file is None:
                 # Unlinked at once where the system allows it (O_TMPFILE on Linux), mode 0600:
@@ -95,33 +161,61 @@ class KeptPages:
             while written < len(data):
                 count = self._file.write(memoryview(data)[written:])
                 if not count:
-                    return
+                    return False
                 written += count
         except OSError:
-            return  # a full disk, no temporary folder: the page is fetched again instead
-        self._spilled[page_id] = (self._file_end, len(data))
+            return False  # a full disk, no temporary folder: the page is fetched again instead
+        self._spilled[page_id] = (self._file_end, len(data), parsed)
         self._file_end += len(data)
+        return True
 
-    def take(self, page_id: str) -> bytes | None:
-        """The page's bytes, forgotten here; ``None`` if they were not kept."""
+    def take(self, page_id: str) -> bytes | FeedPage | None:
+        """The page, forgotten here: its bytes, or the page parsed in the walk's shadow; ``None``
+        if it was not kept."""
+        kept = self._read(page_id, remove=True)
+        if kept is None:
+            return None
+        data, parsed = kept
+        # Pickled by this object, read back from this process's memory or from its own unlinked
+        # file, mode 0600: only this user (who could as well attach a debugger) could write it.
+        return pickle.loads(data) if parsed else data  # noqa: S301
+
+    def parsed(self, page_id: str) -> bool:
+        """Whether the page is kept parsed (taking it only unpickles it)."""
         with self._lock:
-            data = self._memory.pop(page_id, None)
-            if data is not None:
-                self._memory_used -= len(data)
-                return data
-            where = self._spilled.pop(page_id, None)
+            kept = self._memory.get(page_id) or self._spilled.get(page_id)
+            return kept is not None and kept[-1] is True
+
+    def _read(self, page_id: str, *, remove: bool) -> tuple[bytes, bool] | None:
+        with self._lock:
+            if remove and self._to_parse == page_id:
+                self._to_parse = None  # taken before the walk's next request went out
+            kept = self._memory.get(page_id)
+            if kept is not None:
+                if remove:
+                    del self._memory[page_id]
+                    self._memory_used -= len(kept[0])
+                return kept
+            where = self._spilled.get(page_id)
             if where is None or self._file is None:
                 return None
-            offset, length = where
+            if remove:
+                del self._spilled[page_id]
+            offset, length, parsed = where
             try:
                 self._file.seek(offset)
                 data = self._file.read(length)
             except (OSError, ValueError):  # ValueError: closed meanwhile (the poll ended)
                 return None
-        return data if len(data) == length else None
+        return (data, parsed) if len(data) == length else None
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
+            self._to_parse = None
+            if self._parser is not None:
+                # A parse running ends on its own (one page) and keeps nothing: closed.
+                self._parser.shutdown(wait=False, cancel_futures=True)
             self._memory.clear()
             self._spilled.clear()
             self._memory_used = self._file_end = 0
@@ -140,9 +234,14 @@ class Prefetcher:
         self._pending: dict[str, Future[FeedPage]] = {}
         self._pool: ThreadPoolExecutor | None = None
 
-    def keep(self, page_id: str, response: Response) -> None:
-        """A page the walk back fetched, for the forward read to take instead of fetching it."""
-        self._kept.put(page_id, response.content)
+    def keep(self, page_id: str, response: Response, fetch_seconds: float | None = None) -> None:
+        """A page the walk back fetched (in ``fetch_seconds``), for the forward read to take
+        instead of fetching it."""
+        self._kept.put(page_id, response.content, fetch_seconds)
+
+    def waiting(self) -> None:
+        """The walk's next request is on the wire (``Request.on_sent``)."""
+        self._kept.waiting()
 
     def plan(self, requests: tuple[Request, ...], page_ids: tuple[str, ...]) -> None:
         if self._window > 0:
@@ -152,13 +251,17 @@ class Prefetcher:
     def _fill(self) -> None:
         while self._queue and len(self._pending) < self._window:
             request, page_id = self._queue.popleft()
+            if self._kept.parsed(page_id):
+                continue  # only to unpickle: done by take(), a worker would only add a hand-over
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self._window, thread_name_prefix="dropship-read-ahead")
             self._pending[page_id] = self._pool.submit(self._read, request, page_id)
 
     def _read(self, request: Request, page_id: str) -> FeedPage:
-        data = self._kept.take(page_id)
-        return parse_page(data if data is not None else self._send(request).content)
+        kept = self._kept.take(page_id)
+        if kept is None:
+            kept = self._send(request).content
+        return parse_page(kept) if isinstance(kept, bytes) else kept
 
     def take(self, request: Request, page_id: str) -> FeedPage:
         """The page, parsed: read ahead, or now. Raises what reading it raised."""
@@ -189,9 +292,14 @@ class AsyncPrefetcher:
         self._queue: deque[tuple[Request, str]] = deque()
         self._read_pages: dict[str, FeedPage | Exception] = {}
 
-    def keep(self, page_id: str, response: Response) -> None:
-        """A page the walk back fetched, for the forward read to take instead of fetching it."""
-        self._kept.put(page_id, response.content)
+    def keep(self, page_id: str, response: Response, fetch_seconds: float | None = None) -> None:
+        """A page the walk back fetched (in ``fetch_seconds``), for the forward read to take
+        instead of fetching it."""
+        self._kept.put(page_id, response.content, fetch_seconds)
+
+    def waiting(self) -> None:
+        """The walk's next request is on the wire (``Request.on_sent``)."""
+        self._kept.waiting()
 
     def plan(self, requests: tuple[Request, ...], page_ids: tuple[str, ...]) -> None:
         if self._window > 0:
@@ -219,10 +327,10 @@ class AsyncPrefetcher:
 
     async def _read(self, request: Request, page_id: str) -> None:
         try:
-            data = self._kept.take(page_id)
-            if data is None:
-                data = (await self._send(request)).content
-            self._read_pages[page_id] = await async_blocking(parse_page, data)
+            kept = self._kept.take(page_id)
+            if kept is None:
+                kept = (await self._send(request)).content
+            self._read_pages[page_id] = await async_blocking(parse_page, kept) if isinstance(kept, bytes) else kept
         except Exception as error:  # kept for take(): raised when its page's turn comes, in order
             self._read_pages[page_id] = error
 
