@@ -106,13 +106,15 @@ def _tracer(client: httpx.Client | httpx.AsyncClient, on_sent: Callable[[], None
 
         async def trace_async(event: str, info: object) -> None:
             if event.endswith(_AWAITING):
-                on_sent()
+                with contextlib.suppress(Exception):  # a hint: never the exchange's failure
+                    on_sent()
 
         return trace_async
 
     def trace(event: str, info: object) -> None:
         if event.endswith(_AWAITING):
-            on_sent()
+            with contextlib.suppress(Exception):  # a hint: never the exchange's failure
+                on_sent()
 
     return trace
 

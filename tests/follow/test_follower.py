@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import os
 import tempfile
@@ -25,6 +26,7 @@ from iqmetrix_dropship import (
     ServerError,
     SQLiteCheckpoint,
 )
+from iqmetrix_dropship._protocol.feed import notifications_request
 from iqmetrix_dropship.emulator import Emulator
 from iqmetrix_dropship.follow import _read_ahead as read_ahead
 
@@ -485,3 +487,32 @@ def test_over_a_slow_network_pages_are_parsed_while_the_walk_waits_and_delivered
     assert len(taken) == len(emulator.page_ids())
     assert taken.count("FeedPage") >= len(taken) - 2
     assert taken[0] == "bytes"
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_request_hint_that_raises_never_fails_the_request(kind: str) -> None:
+    """``Request.on_sent`` is a hint to the follower, called from httpcore's trace: whatever it
+    raises stays there, and the answer comes back as if there were no hint."""
+    emulator = Emulator(events=60, seed=5)
+    calls: list[str] = []
+
+    def hint() -> None:
+        calls.append("sent")
+        raise RuntimeError("can't start new thread")
+
+    with emulator.serve() as server:
+        if kind == "sync":
+            with client_for(emulator, server.base_url) as sdk:
+                request = dataclasses.replace(notifications_request(sdk._config), on_sent=hint)
+                response = sdk._send(request)
+        else:
+
+            async def send() -> Any:
+                async with async_client_for(emulator, server.base_url) as sdk:
+                    request = dataclasses.replace(notifications_request(sdk._config), on_sent=hint)
+                    return await sdk._send(request)
+
+            response = anyio.run(send)
+    assert response.status_code == 200
+    assert b"<feed" in response.content
+    assert calls == ["sent"]

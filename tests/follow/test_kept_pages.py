@@ -9,13 +9,15 @@ import stat
 import subprocess
 import sys
 import tempfile
-from concurrent.futures import CancelledError
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from iqmetrix_dropship import FeedParseError
 from iqmetrix_dropship.feed import parse_feed
+from iqmetrix_dropship.follow import _read_ahead as read_ahead
 from iqmetrix_dropship.follow._read_ahead import KeptPages
 from iqmetrix_dropship.models import FeedPage
 
@@ -175,3 +177,70 @@ def test_a_parse_that_ends_after_the_poll_keeps_nothing() -> None:
         parse.result(timeout=60)
     assert kept.take("p") is None
     assert kept.waiting() is None
+
+
+def _small_events_page() -> bytes:
+    """A page whose parsed form pickles larger than its XML: many tiny events of an unknown kind."""
+    head = (
+        b'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        b"<id>urn:uuid:6a3f1c2e-7f2b-4a8e-9d4c-1b2a3c4d5e6f</id>"
+    )
+    entries = b"".join(b"<entry><id>e%d</id><content><x/></content></entry>" % n for n in range(200))
+    return head + entries + b"</feed>"
+
+
+@pytest.mark.parametrize("in_memory", [1_000_000, 0], ids=["memory", "file"])
+def test_a_page_whose_pickle_is_larger_than_its_bytes_stays_bytes(
+    in_memory: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    data = _small_events_page()
+    kept = KeptPages(max_bytes=10_000_000, in_memory=in_memory)
+    kept.put("p", data, fetch_seconds=60.0)
+    parse = kept.waiting()
+    assert parse is not None
+    parse.result(timeout=60)
+    assert not kept.parsed("p")  # the bounds are the bytes': nothing kept may outgrow them
+    assert kept._memory_used + kept._file_end == len(data)
+    assert kept.take("p") == data
+    kept.close()
+
+
+def test_parsing_a_page_in_the_file_takes_no_room_from_the_pages_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    data = _page_bytes()
+    kept = KeptPages(max_bytes=2 * len(data), in_memory=0)  # room for two pages, in the file
+    kept.put("older", data, fetch_seconds=60.0)
+    parse = kept.waiting()
+    assert parse is not None
+    parse.result(timeout=60)
+    assert kept.parsed("older")  # written over its bytes, not after them
+    kept.put("oldest", data)
+    assert kept.take("oldest") == data
+    assert kept.take("older") == parse_feed(data)
+    kept.close()
+
+
+def test_no_thread_for_the_parse_leaves_the_page_to_the_forward_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    refusals = [RuntimeError("can't start new thread")]
+
+    class NoThreadOnce(ThreadPoolExecutor):
+        def submit(self, *args: Any, **kwargs: Any) -> Any:
+            if refusals:
+                raise refusals.pop()
+            return super().submit(*args, **kwargs)
+
+    monkeypatch.setattr(read_ahead, "ThreadPoolExecutor", NoThreadOnce)
+    data = _page_bytes()
+    kept = KeptPages(max_bytes=10_000_000)
+    kept.put("p", data, fetch_seconds=60.0)
+    assert kept.waiting() is None  # no error out of a request's trace hook
+    assert kept.take("p") == data
+    kept.put("q", data, fetch_seconds=60.0)
+    parse = kept.waiting()  # no parse believed running for ever: the next page is parsed
+    assert parse is not None
+    parse.result(timeout=60)
+    assert isinstance(kept.take("q"), FeedPage)
+    kept.close()

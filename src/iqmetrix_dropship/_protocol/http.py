@@ -47,9 +47,10 @@ class Request:
     is retried only when the server surely did not act on it (``retry.replay_safe``)."""
     on_sent: Callable[[], None] | None = field(default=None, compare=False)
     """Called (on the sending thread or event loop) each time the request has gone out and its
-    answer is awaited: the follower parses a kept page while the network is busy. Must be quick
-    and never raise. A transport that cannot tell (an ``http_client`` with a transport that does
-    not trace) never calls it."""
+    answer is awaited: the follower parses a kept page while the network is busy. Must be quick;
+    whatever it raises is ignored (a hint lost, nothing else). A transport that cannot tell (an
+    ``http_client`` with a transport that does not trace) never calls it; through an HTTP proxy,
+    httpcore calls it when the proxy's answer to the tunnel is awaited, a little early."""
 
     def __repr__(self) -> str:
         # Never the form: it holds the password and client secret.

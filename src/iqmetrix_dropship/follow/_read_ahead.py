@@ -12,8 +12,9 @@ A poll walks back from the current page to the cursor's, then reads the same pag
 - **Pages are parsed in the walk's shadow** when the network is slower than the parse (a WAN):
   once the walk's next request is on the wire (``Request.on_sent``, from httpcore's trace), and
   not before (the parse would hold the GIL the request needs to go out), ``KeptPages`` parses the
-  page it kept last, on a thread of its own, and keeps the parsed page (pickled: a third of the
-  XML's size) instead of its bytes; the forward read then only unpickles it. Where a round trip is
+  page it kept last, on a thread of its own, and keeps the parsed page pickled in place of its
+  bytes (a third of their size for the usual pages; a page whose pickle would be larger, small
+  events say, stays bytes, so the bounds below hold); the forward read then only unpickles it. Where a round trip is
   shorter than a parse (loopback) the parse would only hold up the walk's next answer, so a page
   is parsed only when the last round trip outlasted the last parse (asked again now and then). A
   page that fails to parse is kept as it came: the forward read parses it again and raises in its
@@ -33,7 +34,8 @@ A poll walks back from the current page to the cursor's, then reads the same pag
   cancelled, leaves nothing running.
 
 Peak memory of a poll, whatever its length: ``IN_MEMORY_BYTES`` of kept pages, plus ``window + 1``
-parsed pages and their bytes (about 1.2 MB a page of 50 entries).
+parsed pages and their bytes (about 1.2 MB a page of 50 entries), plus the one page being parsed
+in the walk's shadow.
 """
 
 from __future__ import annotations
@@ -94,6 +96,8 @@ class KeptPages:
 
         ``fetch_seconds``, how long fetching it took, says whether parsing it while the walk waits
         for the next page (``waiting``) is worth it (``None``: never)."""
+        if type(data) is not bytes:
+            data = bytes(data)  # what take() returns is bytes or a parsed page, nothing else
         size = len(data)
         with self._lock:
             if self._closed or page_id in self._memory or page_id in self._spilled:
@@ -119,54 +123,80 @@ class KeptPages:
             page_id, self._to_parse = self._to_parse, None
             if page_id is None or self._parsing or self._closed:
                 return None
+            try:
+                if self._parser is None:
+                    self._parser = ThreadPoolExecutor(1, thread_name_prefix="dropship-parse-kept")
+                future = self._parser.submit(self._parse_kept, page_id)
+            except RuntimeError:  # no thread to be had (the interpreter shutting down): the forward read parses it
+                return None
             self._parsing = True
-            if self._parser is None:
-                self._parser = ThreadPoolExecutor(1, thread_name_prefix="dropship-parse-kept")
-            return self._parser.submit(self._parse_kept, page_id)
+            return future
 
     def _parse_kept(self, page_id: str) -> None:
         """Parse a kept page while the walk waits for the next one, and keep the parsed page."""
         try:
+            with self._lock:
+                where = self._spilled.get(page_id)
             data = self._read(page_id, remove=False)
             if data is None or data[1]:
                 return
+            raw = data[0]
             started = time.perf_counter()
             try:
-                blob = pickle.dumps(parse_page(data[0]), protocol=pickle.HIGHEST_PROTOCOL)
+                blob = pickle.dumps(parse_page(raw), protocol=pickle.HIGHEST_PROTOCOL)
             except Exception:  # kept as it came: the forward read parses it again and raises in its turn
                 return
             self._parse_seconds = time.perf_counter() - started
+            if len(blob) > len(raw):
+                return  # small events, say: the bytes are smaller, and the bounds are the bytes'
             with self._lock:
+                # In place of the very bytes it was parsed from (not taken, nor kept anew meanwhile):
+                # in memory, or over them in the file, which does not grow.
                 if self._closed:
                     return
                 kept = self._memory.get(page_id)
                 if kept is not None:
-                    self._memory[page_id] = (blob, True)
-                    self._memory_used += len(blob) - len(kept[0])
-                elif page_id in self._spilled and self._memory_used + self._file_end + len(blob) <= self._max_bytes:
-                    self._spill(page_id, blob, parsed=True)
+                    if kept[0] is raw:
+                        self._memory[page_id] = (blob, True)
+                        self._memory_used += len(blob) - len(raw)
+                elif where is not None and self._spilled.get(page_id) == where:
+                    if self._write(where[0], blob):
+                        self._spilled[page_id] = (where[0], len(blob), True)
+                    else:  # the bytes may be half overwritten: forgotten, the page is fetched again
+                        del self._spilled[page_id]
         finally:
             self._parsing = False
 
-    def _spill(self, page_id: str, data: bytes, *, parsed: bool = False) -> bool:
-        try:
-            if self._file is None:
+    def _spill(self, page_id: str, data: bytes) -> bool:
+        if self._file is None:
+            try:
                 # Unlinked at once where the system allows it (O_TMPFILE on Linux), mode 0600:
                 # the pages hold customers' names and addresses.
                 # Unbuffered: a write that fails (a full disk) fails here, whole, and nothing is
                 # left in a buffer to fail again later.
                 self._file = tempfile.TemporaryFile(prefix="dropship-pages-", buffering=0)  # noqa: SIM115
-            self._file.seek(self._file_end)
+            except OSError:
+                return False  # no temporary folder: the page is fetched again instead
+        if not self._write(self._file_end, data):
+            return False  # a full disk: the page is fetched again instead
+        self._spilled[page_id] = (self._file_end, len(data), False)
+        self._file_end += len(data)
+        return True
+
+    def _write(self, offset: int, data: bytes) -> bool:
+        """``data`` written whole at ``offset`` of the file; ``False`` if not (a full disk)."""
+        if self._file is None:
+            return False
+        try:
+            self._file.seek(offset)
             written = 0
             while written < len(data):
                 count = self._file.write(memoryview(data)[written:])
                 if not count:
                     return False
                 written += count
-        except OSError:
-            return False  # a full disk, no temporary folder: the page is fetched again instead
-        self._spilled[page_id] = (self._file_end, len(data), parsed)
-        self._file_end += len(data)
+        except (OSError, ValueError):  # ValueError: closed meanwhile
+            return False
         return True
 
     def take(self, page_id: str) -> bytes | FeedPage | None:
@@ -327,7 +357,9 @@ class AsyncPrefetcher:
 
     async def _read(self, request: Request, page_id: str) -> None:
         try:
-            kept = self._kept.take(page_id)
+            # Off the event loop: a page kept parsed is unpickled (about a millisecond), one kept in
+            # the file is read from it.
+            kept = await async_blocking(self._kept.take, page_id)
             if kept is None:
                 kept = (await self._send(request)).content
             self._read_pages[page_id] = await async_blocking(parse_page, kept) if isinstance(kept, bytes) else kept
