@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import CancelledError, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -112,13 +113,27 @@ def _page_bytes() -> bytes:
     return (FIXTURES / "archive_page.xml").read_bytes()
 
 
-@pytest.mark.parametrize("in_memory", [1_000_000, 0], ids=["memory", "file"])
-def test_a_page_kept_from_a_slow_fetch_is_parsed_once_the_next_request_is_out(
-    in_memory: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _keep_and_parse(kept: KeptPages, page_id: str, data: bytes) -> None:
+    """Keep ``data`` as a slow fetch, let the walk's next request go out, and wait for the parse."""
+    kept.put(page_id, data, fetch_seconds=60.0)
+    parse = kept.waiting()
+    assert parse is not None
+    parse.result(timeout=60)
+
+
+@pytest.fixture(params=[1_000_000, 0], ids=["memory", "file"])
+def kept_anywhere(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[KeptPages]:
+    """Kept pages held in memory, or all in the temporary file."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    data = _page_bytes()
-    kept = KeptPages(max_bytes=10_000_000, in_memory=in_memory)
+    kept = KeptPages(max_bytes=10_000_000, in_memory=request.param)
+    yield kept
+    kept.close()
+
+
+def test_a_page_kept_from_a_slow_fetch_is_parsed_once_the_next_request_is_out(kept_anywhere: KeptPages) -> None:
+    kept, data = kept_anywhere, _page_bytes()
     kept.put("p", data, fetch_seconds=60.0)
     assert not kept.parsed("p")  # not while the walk still needs the GIL to send its next request
     parse = kept.waiting()
@@ -130,7 +145,6 @@ def test_a_page_kept_from_a_slow_fetch_is_parsed_once_the_next_request_is_out(
     assert page == parse_feed(data)
     assert [entry.id for entry in page.entries] == [entry.id for entry in parse_feed(data).entries]
     assert kept.take("p") is None  # once, parsed or not
-    kept.close()
 
 
 def test_a_page_is_parsed_ahead_only_when_its_fetch_was_slow_enough_and_the_next_request_went_out() -> None:
@@ -142,10 +156,7 @@ def test_a_page_is_parsed_ahead_only_when_its_fetch_was_slow_enough_and_the_next
     assert kept.take("no request after it") == data
     assert kept.waiting() is None  # taken meanwhile: nothing to parse
     # A fetch shorter than the last parse (loopback): parsing would only hold up the walk.
-    kept.put("first", data, fetch_seconds=60.0)
-    first = kept.waiting()
-    assert first is not None
-    first.result(timeout=60)
+    _keep_and_parse(kept, "first", data)
     kept.put("fast", data, fetch_seconds=0.0)
     assert kept.waiting() is None
     assert kept.take("fast") == data
@@ -156,10 +167,7 @@ def test_a_page_is_parsed_ahead_only_when_its_fetch_was_slow_enough_and_the_next
 def test_a_page_that_does_not_parse_is_kept_as_it_came_for_the_forward_read_to_raise() -> None:
     broken = _page_bytes().replace(b"</feed>", b"")
     kept = KeptPages(max_bytes=10_000_000)
-    kept.put("broken", broken, fetch_seconds=60.0)
-    parse = kept.waiting()
-    assert parse is not None
-    parse.result(timeout=60)
+    _keep_and_parse(kept, "broken", broken)
     assert kept.take("broken") == broken  # the forward read parses it, and raises, in its turn
     with pytest.raises(FeedParseError):
         parse_feed(broken)
@@ -189,21 +197,12 @@ def _small_events_page() -> bytes:
     return head + entries + b"</feed>"
 
 
-@pytest.mark.parametrize("in_memory", [1_000_000, 0], ids=["memory", "file"])
-def test_a_page_whose_pickle_is_larger_than_its_bytes_stays_bytes(
-    in_memory: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    data = _small_events_page()
-    kept = KeptPages(max_bytes=10_000_000, in_memory=in_memory)
-    kept.put("p", data, fetch_seconds=60.0)
-    parse = kept.waiting()
-    assert parse is not None
-    parse.result(timeout=60)
+def test_a_page_whose_pickle_is_larger_than_its_bytes_stays_bytes(kept_anywhere: KeptPages) -> None:
+    kept, data = kept_anywhere, _small_events_page()
+    _keep_and_parse(kept, "p", data)
     assert not kept.parsed("p")  # the bounds are the bytes': nothing kept may outgrow them
     assert kept._memory_used + kept._file_end == len(data)
     assert kept.take("p") == data
-    kept.close()
 
 
 def test_parsing_a_page_in_the_file_takes_no_room_from_the_pages_after_it(
@@ -212,10 +211,7 @@ def test_parsing_a_page_in_the_file_takes_no_room_from_the_pages_after_it(
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     data = _page_bytes()
     kept = KeptPages(max_bytes=2 * len(data), in_memory=0)  # room for two pages, in the file
-    kept.put("older", data, fetch_seconds=60.0)
-    parse = kept.waiting()
-    assert parse is not None
-    parse.result(timeout=60)
+    _keep_and_parse(kept, "older", data)
     assert kept.parsed("older")  # written over its bytes, not after them
     kept.put("oldest", data)
     assert kept.take("oldest") == data
@@ -238,9 +234,6 @@ def test_no_thread_for_the_parse_leaves_the_page_to_the_forward_read(monkeypatch
     kept.put("p", data, fetch_seconds=60.0)
     assert kept.waiting() is None  # no error out of a request's trace hook
     assert kept.take("p") == data
-    kept.put("q", data, fetch_seconds=60.0)
-    parse = kept.waiting()  # no parse believed running for ever: the next page is parsed
-    assert parse is not None
-    parse.result(timeout=60)
+    _keep_and_parse(kept, "q", data)  # no parse believed running for ever: the next page is parsed
     assert isinstance(kept.take("q"), FeedPage)
     kept.close()
