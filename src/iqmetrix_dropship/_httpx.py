@@ -101,21 +101,20 @@ _AWAITING = "receive_response_headers.started"
 
 
 def _tracer(client: httpx.Client | httpx.AsyncClient, on_sent: Callable[[], None]) -> Callable[..., Any]:
-    """httpcore's ``trace`` extension, calling ``on_sent`` when the request is on the wire."""
-    if isinstance(client, httpx.AsyncClient):
-
-        async def trace_async(event: str, info: object) -> None:
-            if event.endswith(_AWAITING):
-                with contextlib.suppress(Exception):  # a hint: never the exchange's failure
-                    on_sent()
-
-        return trace_async
+    """httpcore's ``trace`` extension (a coroutine function for an async client), calling
+    ``on_sent`` when the request is on the wire."""
 
     def trace(event: str, info: object) -> None:
         if event.endswith(_AWAITING):
             with contextlib.suppress(Exception):  # a hint: never the exchange's failure
                 on_sent()
 
+    if isinstance(client, httpx.AsyncClient):
+
+        async def trace_async(event: str, info: object) -> None:
+            trace(event, info)
+
+        return trace_async
     return trace
 
 

@@ -54,9 +54,9 @@ class FeedFollower(FollowerBase):
     unlinked temporary file), up to ``keep_pages_bytes`` (256 MiB; 0 fetches each page again),
     parsed already when the network was slower than the parse (each page is parsed while the
     walk's next request travels), and ``read_ahead`` pages (4 by default; 0 turns it off) are
-    read and parsed ahead of the caller: by worker threads in the sync follower, in batches in the
-    async one (see ``follow/_read_ahead.py``); the entries still come one by one, in order, to the caller. The
-    checkpoint store is called directly when it is local (SQLite commits are short), and on a
+    read and parsed ahead of the caller: by worker threads in the sync follower, in batches in
+    the async one (see ``follow/_read_ahead.py``); the entries still come one by one, in order,
+    to the caller. The checkpoint store is called directly when it is local (SQLite commits are short), and on a
     worker thread when it talks to a server (PostgreSQL: round trips, a lock to wait for), so
     that the async follower never holds up its event loop on the database.
     """
