@@ -255,14 +255,13 @@ class KeptPages:
                     file.close()
 
 
-class Prefetcher:
-    def __init__(self, send: Callable[[Request], Response], window: int, keep_bytes: int = DEFAULT_KEEP_BYTES) -> None:
-        self._send = send
+class _Walked:
+    """What both prefetchers do alike: keep the walk's pages, and hear when its next request is out."""
+
+    def __init__(self, window: int, keep_bytes: int) -> None:
         self._window = window
         self._kept = KeptPages(keep_bytes, IN_MEMORY_BYTES)
         self._queue: deque[tuple[Request, str]] = deque()
-        self._pending: dict[str, Future[FeedPage]] = {}
-        self._pool: ThreadPoolExecutor | None = None
 
     def keep(self, page_id: str, response: Response, fetch_seconds: float | None = None) -> None:
         """A page the walk back fetched (in ``fetch_seconds``), for the forward read to take
@@ -276,7 +275,18 @@ class Prefetcher:
     def plan(self, requests: tuple[Request, ...], page_ids: tuple[str, ...]) -> None:
         if self._window > 0:
             self._queue.extend(zip(requests, page_ids, strict=True))
-            self._fill()
+
+
+class Prefetcher(_Walked):
+    def __init__(self, send: Callable[[Request], Response], window: int, keep_bytes: int = DEFAULT_KEEP_BYTES) -> None:
+        super().__init__(window, keep_bytes)
+        self._send = send
+        self._pending: dict[str, Future[FeedPage]] = {}
+        self._pool: ThreadPoolExecutor | None = None
+
+    def plan(self, requests: tuple[Request, ...], page_ids: tuple[str, ...]) -> None:
+        super().plan(requests, page_ids)
+        self._fill()
 
     def _fill(self) -> None:
         while self._queue and len(self._pending) < self._window:
@@ -312,28 +322,13 @@ class Prefetcher:
         self._kept.close()
 
 
-class AsyncPrefetcher:
+class AsyncPrefetcher(_Walked):
     def __init__(
         self, send: Callable[[Request], Awaitable[Response]], window: int, keep_bytes: int = DEFAULT_KEEP_BYTES
     ) -> None:
+        super().__init__(window, keep_bytes)
         self._send = send
-        self._window = window
-        self._kept = KeptPages(keep_bytes, IN_MEMORY_BYTES)
-        self._queue: deque[tuple[Request, str]] = deque()
         self._read_pages: dict[str, FeedPage | Exception] = {}
-
-    def keep(self, page_id: str, response: Response, fetch_seconds: float | None = None) -> None:
-        """A page the walk back fetched (in ``fetch_seconds``), for the forward read to take
-        instead of fetching it."""
-        self._kept.put(page_id, response.content, fetch_seconds)
-
-    def waiting(self) -> None:
-        """The walk's next request is on the wire (``Request.on_sent``)."""
-        self._kept.waiting()
-
-    def plan(self, requests: tuple[Request, ...], page_ids: tuple[str, ...]) -> None:
-        if self._window > 0:
-            self._queue.extend(zip(requests, page_ids, strict=True))
 
     async def take(self, request: Request, page_id: str) -> FeedPage:
         """The page, parsed: read in this batch, or an earlier one. Raises what reading it raised."""
