@@ -40,6 +40,7 @@ from ..models import (
     ItemStatusUpdate,
     ItemUpdate,
     OrderCreated,
+    OrderItem,
     OrderStatus,
     OrderStatusUpdate,
     OrderStatusUpdated,
@@ -303,18 +304,7 @@ def create_order(state: OrderState | None, event: OrderCreated, at: datetime | N
         price = None if created.selling_price is None else str(created.selling_price)
         index = next((n for n in _find_all(known, created.sku, created.catalog_id) if n not in claimed), None)
         if index is None:
-            line = _next_line([*known, *added])
-            added.append(
-                new(
-                    ItemState,
-                    line=line,
-                    sku=created.sku,
-                    catalog_id=created.catalog_id,
-                    description=created.description,
-                    quantity=created.quantity,
-                    selling_price=price,
-                )
-            )
+            added.append(_new_item(_next_line([*known, *added]), created))
             continue
         # Statuses reported before the order was seen stay; the order brings the rest.
         claimed.add(index)
@@ -334,6 +324,19 @@ def create_order(state: OrderState | None, event: OrderCreated, at: datetime | N
         **_created_fields(event),
         # A repeated order-created (another entry id) does not make the order younger.
         created_at=order.created_at if order.created_at is not None else at,
+    )
+
+
+def _new_item(line: int, created: OrderItem) -> ItemState:
+    """An item an order-created event brings that the ledger did not know: ``PendingSupplier``."""
+    return new(
+        ItemState,
+        line=line,
+        sku=created.sku,
+        catalog_id=created.catalog_id,
+        description=created.description,
+        quantity=created.quantity,
+        selling_price=None if created.selling_price is None else str(created.selling_price),
     )
 
 
@@ -357,18 +360,7 @@ def _created_fields(event: OrderCreated) -> dict[str, Any]:
 def _new_order(event: OrderCreated, at: datetime | None) -> OrderState:
     """``create_order`` of an order not known yet, made directly (the common case, once per order):
     every item is new, on the next line, and ``PendingSupplier``, so the order is too."""
-    items = tuple(
-        new(
-            ItemState,
-            line=line,
-            sku=created.sku,
-            catalog_id=created.catalog_id,
-            description=created.description,
-            quantity=created.quantity,
-            selling_price=None if created.selling_price is None else str(created.selling_price),
-        )
-        for line, created in enumerate(event.items)
-    )
+    items = tuple(_new_item(line, created) for line, created in enumerate(event.items))
     return new(
         OrderState,
         order_id=canonical_order_id(event.order_id),
