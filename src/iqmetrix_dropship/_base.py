@@ -23,6 +23,7 @@ from ._protocol.config import (
 )
 from ._protocol.deadline import Deadline, total_seconds
 from ._protocol.http import Request, Response
+from ._protocol.redact import watch_secrets
 from ._protocol.responses import error_for
 from ._protocol.retry import RetryPolicy, replay_safe, stop_at_deadline, tenacity_options
 from ._protocol.tokens import Credentials, SecretStr, TokenCache, check_credential
@@ -70,6 +71,7 @@ class ClientBase(Generic[HttpClientT]):
         )
         self._retry_options_by_count: dict[int, dict[str, Any]] = {}
         self._tokens = TokenCache(self._config, *_auth(client_id, client_secret, username, password, access_token))
+        watch_secrets(self._tokens)  # redacted from the HTTP library's log lines while it lives
         self._open_transport(http_client)
 
     def _open_transport(self, http_client: HttpClientT | None) -> None:  # pragma: no cover

@@ -31,7 +31,8 @@ import httpx
 from ._exceptions import APIConnectionError, APITimeoutError
 from ._protocol.body import ACCEPT_ENCODING, BoundedBody
 from ._protocol.deadline import Deadline
-from ._protocol.http import Request, Response, user_agent
+from ._protocol.http import Request, Response, reason_for, user_agent
+from ._protocol.redact import guard_http_logs
 
 __all__ = [
     "SDK_HEADERS",
@@ -46,6 +47,10 @@ __all__ = [
 ]
 
 USER_AGENT = user_agent(f"httpx {httpx.__version__}")
+
+# httpx logs every answer's status line (INFO), httpcore its headers (DEBUG), as the server sent
+# them: a server that echoes the bearer token or the token form would put a secret in the logs.
+guard_http_logs()
 
 SDK_HEADERS = {"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING}
 """Set once on a client we create; on a client the caller brought, sent with every request."""
@@ -189,4 +194,4 @@ def response_of(http_request: httpx.Request, raw: httpx.Response, body: BoundedB
             headers = [(name, clean(value)) for name, value in kept]
             return httpx.Response(raw.status_code, headers=headers, content=content, request=bare)
 
-    return Response(raw.status_code, raw.headers, content, raw.reason_phrase, readable, body.truncated)
+    return Response(raw.status_code, raw.headers, content, reason_for(raw.status_code), readable, body.truncated)

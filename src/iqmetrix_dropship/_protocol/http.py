@@ -6,6 +6,7 @@ never sees a socket, and the driver never decides anything.
 
 from __future__ import annotations
 
+import http
 import logging
 import platform
 from collections.abc import Awaitable, Callable, Mapping
@@ -14,7 +15,7 @@ from typing import Any, Literal
 
 from .._version import __version__
 
-__all__ = ["DEFAULT_MAX_JSON_BYTES", "AsyncSend", "Request", "Response", "Send", "logger", "user_agent"]
+__all__ = ["DEFAULT_MAX_JSON_BYTES", "AsyncSend", "Request", "Response", "Send", "logger", "reason_for", "user_agent"]
 
 logger = logging.getLogger("iqmetrix_dropship")
 
@@ -66,6 +67,7 @@ class Response:
     """Case-insensitive in practice (the driver passes ``httpx.Headers``)."""
     content: bytes
     reason: str = ""
+    """The standard reason phrase of ``status_code`` (``reason_for``), never the server's own."""
     readable: Callable[[bytes, Callable[[str], str]], Any] | None = field(default=None, repr=False)
     """For a non-2xx answer: makes a readable copy of the transport's response, for
     ``APIError.response``, over the body it is given and with ``clean`` applied to every header
@@ -89,6 +91,19 @@ class Response:
 Send = Callable[[Request], Response]
 """A driver's way to carry out a request: retries, tokens and the timeout included."""
 AsyncSend = Callable[[Request], Awaitable[Response]]
+
+
+def reason_for(status_code: int) -> str:
+    """``Unauthorized`` for 401: the standard phrase of a status code, ``""`` for one without.
+
+    What a server writes after the code on its status line is its own text, and one that echoes
+    what it was sent can put the bearer token or the password there: it would reach a log line,
+    an error or a ping's report unredacted. The code says all the phrase can say.
+    """
+    try:
+        return http.HTTPStatus(status_code).phrase
+    except ValueError:
+        return ""
 
 
 def log_response(request: Request, response: Response, elapsed: float) -> None:

@@ -1,6 +1,6 @@
 """Keeping secrets out of errors.
 
-Two ways a secret could reach an error the caller sees, and the rule for each:
+Three ways a secret could reach an error or a log line, and the rule for each:
 
 - A server that echoes what it was sent (a proxy's error page quoting the request, an accounts
   server repeating the form) puts the bearer token, the password or the client secret into a body
@@ -12,13 +12,21 @@ Two ways a secret could reach an error the caller sees, and the rule for each:
   they failed on (which may be a half-read token). ``scrub_chain`` cuts every link that is not one
   of the SDK's own errors out of the ``__cause__`` / ``__context__`` chain of an error about to be
   raised to the caller; the SDK's errors themselves are built from URLs and redacted messages.
+- The HTTP library's own log lines: httpx logs each answer's status line at INFO, httpcore its
+  headers at DEBUG, as the server sent them (an echoing server's included). ``guard_http_logs``
+  puts a filter on those loggers that redacts, in every record, the secrets of every client alive
+  (``watch_secrets``). It costs nothing while those loggers are off: a disabled level makes no
+  record to filter.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import logging
 import re
+import threading
+import weakref
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -26,7 +34,7 @@ from urllib.parse import quote, quote_plus, unquote_plus
 
 from .._exceptions import DropshipError
 
-__all__ = ["REDACTED", "redact", "redact_value", "scrub_chain"]
+__all__ = ["HTTP_LOGGERS", "REDACTED", "guard_http_logs", "redact", "redact_value", "scrub_chain", "watch_secrets"]
 
 REDACTED = "***"
 
@@ -36,6 +44,8 @@ def _forms(secret: str) -> tuple[str, ...]:
     """The spellings of ``secret`` a body may hold as such, longest first (so that a longer one is
     replaced whole): as sent, URL-encoded, JSON-escaped, HTML-escaped."""
     forms = {secret, quote_plus(secret), quote(secret, safe=""), json.dumps(secret)[1:-1], html.escape(secret)}
+    # As the repr of bytes shows it (httpcore logs headers as bytes): b'p\xc3\xa9' for 'pé'.
+    forms.add(repr(secret.encode("utf-8", "surrogatepass"))[2:-1])
     return tuple(sorted((form for form in forms if form), key=len, reverse=True))
 
 
@@ -116,3 +126,61 @@ def scrub_chain(error: BaseException) -> BaseException:
                 current.__context__ = None
                 current.__suppress_context__ = True
     return error
+
+
+# -- the HTTP library's log records ---------------------------------------------------------------
+
+HTTP_LOGGERS = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+    "iqmetrix_dropship",
+)
+"""The loggers whose records may quote a server's answer: a filter acts only on the records made
+by its own logger (not on those its children pass up), so each is named."""
+
+_sources: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()  # by id: unhashable ones too
+_sources_lock = threading.Lock()
+
+
+def watch_secrets(source: Any) -> None:
+    """Redact ``source.secrets()`` (a client's token cache) from the HTTP library's log records for
+    as long as ``source`` lives."""
+    with _sources_lock:
+        _sources[id(source)] = source
+
+
+def _known_secrets() -> tuple[str, ...]:
+    with _sources_lock:
+        sources = list(_sources.values())
+    return tuple(secret for source in sources for secret in source.secrets() if secret)
+
+
+class _Redacting(logging.Filter):
+    """Rewrites a record whose message holds a known secret: the message redacted, its arguments
+    merged into it. Never drops a record, never raises into the library that logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            secrets = _known_secrets()
+            if not secrets:
+                return True
+            message = record.getMessage()
+        except Exception:  # a record that cannot be formatted is its handler's problem
+            return True
+        clean = redact(message, secrets)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+_FILTER = _Redacting()
+
+
+def guard_http_logs() -> None:
+    """Put the redacting filter on ``HTTP_LOGGERS`` (once: a filter is not added twice)."""
+    for name in HTTP_LOGGERS:
+        logging.getLogger(name).addFilter(_FILTER)
