@@ -155,6 +155,24 @@ def test_files_the_follower_and_the_ledger_create_are_readable_by_their_owner_on
         os.umask(previous)
 
 
+@pytest.mark.parametrize("spelling", ["file:{path}", "file:{path}?cache=private"])  # file://... is refused
+def test_files_named_by_a_sqlite_uri_are_readable_by_their_owner_only_too(
+    client: DropshipClient, tmp_path: Path, spelling: str
+) -> None:
+    """This SQLite reads a ``file:`` name as a URI: the file it opens is created private first."""
+    previous = os.umask(0o022)
+    try:
+        list(client.follow(checkpoint=spelling.format(path=tmp_path / "state%20one.db")).poll())
+        with OrderLedger(spelling.format(path=tmp_path / "orders.db")) as ledger:
+            for _ in client.follow(checkpoint=ledger).poll():
+                pass
+            made = [path for path in tmp_path.iterdir() if path.is_file()]
+            assert {path.name for path in made} >= {"state one.db", "orders.db", "orders.db-wal", "orders.db-shm"}
+            assert {path.name: mode(path) for path in made} == {path.name: 0o600 for path in made}
+    finally:
+        os.umask(previous)
+
+
 def test_an_existing_file_keeps_the_mode_its_owner_chose(tmp_path: Path) -> None:
     path = tmp_path / "orders.db"
     path.touch(mode=0o640)
