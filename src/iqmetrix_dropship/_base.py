@@ -18,6 +18,7 @@ from ._protocol.config import (
     DEFAULT_TIMEOUT,
     ClientConfig,
     Environment,
+    check_max_retries,
     check_timeout,
     settings_from_env,
 )
@@ -117,7 +118,8 @@ class ClientBase(Generic[HttpClientT]):
         return self._config.timeout if timeout is None else check_timeout(timeout)
 
     def _retry_options(self, max_retries: int | None) -> dict[str, Any]:
-        retries = self._config.max_retries if max_retries is None else max_retries
+        # A call's own max_retries is checked as the constructor's is.
+        retries = self._config.max_retries if max_retries is None else check_max_retries(max_retries)
         options = self._retry_options_by_count.get(retries)
         if options is None:
             options = self._retry_options_by_count[retries] = tenacity_options(retries, self._config.retry_policy)

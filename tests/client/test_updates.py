@@ -12,6 +12,7 @@ import pytest
 import respx
 
 from iqmetrix_dropship import (
+    ConfigurationError,
     InvalidRequestError,
     ItemStatus,
     ItemStatusUpdate,
@@ -168,6 +169,12 @@ def test_an_echo_with_an_unknown_status_is_kept_as_its_string(api: respx.MockRou
         (lambda c: c.update_item_status(ORDER_ID, [{"sku": "A", "status": "Ordered", "quantity": 0}]), "Quantity"),
         (lambda c: c.update_item_status("nope", [{"sku": "A", "status": "Ordered"}]), "GUID"),
         (lambda c: c.update_item_status(ORDER_ID, {"sku": "A", "status": "Ordered"}), "list"),
+        # A value of the wrong type is refused as such, not as "'float' object is not iterable".
+        (lambda c: c.update_item_status(ORDER_ID, None), "list of ItemUpdate, got NoneType"),
+        (lambda c: c.update_item_status(ORDER_ID, 5), "list of ItemUpdate, got int"),
+        (lambda c: c.update_order_status(ORDER_ID, "Shipped", tracking_info=1.5, shipping_provider="UPS"), "Tracking"),
+        (lambda c: c.update_order_status(ORDER_ID, "Shipped", tracking_info=[], shipping_provider="UPS"), "Tracking"),
+        (lambda c: c.update_order_status(ORDER_ID, "Shipped", tracking_info="1Z", shipping_provider=[]), "Provider"),
     ],
 )
 def test_bad_updates_raise_value_error_and_send_nothing(
@@ -331,3 +338,23 @@ def test_an_echo_with_a_lone_surrogate_is_read_and_can_be_recorded(api: respx.Mo
     with OrderLedger(":memory:") as ledger:
         ledger.record_update(echo)  # before: a raw UnicodeEncodeError
         assert ledger.order(ORDER_ID) is not None
+
+
+@pytest.mark.parametrize("retries", [-1, 1.5, "3", True])
+def test_a_calls_own_max_retries_is_checked_as_the_constructors_is(
+    api: respx.MockRouter, client: Any, retries: Any
+) -> None:
+    with pytest.raises(ConfigurationError, match="max_retries must be an integer >= 0"):
+        client.update_order_status(ORDER_ID, "Ordered", max_retries=retries)
+    with pytest.raises(ConfigurationError, match="max_retries must be an integer >= 0"):
+        client.get_notifications(max_retries=retries)
+    assert api.calls.call_count == 0  # not even a token request
+
+
+@pytest.mark.parametrize("page", [None, 5, 1.5, b"b8c6d0c8"])
+def test_an_archive_page_that_is_not_a_str_or_uuid_is_refused_before_any_request(
+    api: respx.MockRouter, client: Any, page: Any
+) -> None:
+    with pytest.raises(InvalidRequestError, match="a str or a UUID"):
+        client.get_archive(page)
+    assert api.calls.call_count == 0

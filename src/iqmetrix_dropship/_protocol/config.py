@@ -117,8 +117,7 @@ class ClientConfig:
         positive = supplier.isascii() and supplier.isdigit() and len(supplier) <= 18 and int(supplier) > 0
         if isinstance(supplier_id, bool) or not positive:
             raise ConfigurationError(f"supplier_id must be a positive integer, got {preview(supplier_id)}")
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ConfigurationError(f"max_retries must be an integer >= 0, got {preview(max_retries)}")
+        check_max_retries(max_retries)
         base = _clean_base(base_url or env.base_url, "base_url")
         return cls(
             supplier_id=int(supplier),
@@ -167,6 +166,13 @@ def _clean_base(url: str, name: str) -> str:
 
 
 _PHASES = ("connect", "read", "write", "pool")
+
+
+def check_max_retries(max_retries: object) -> int:
+    """A number of retries: an integer >= 0, refused at construction or at the call that gives it."""
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise ConfigurationError(f"max_retries must be an integer >= 0, got {preview(max_retries)}")
+    return max_retries
 
 
 def check_timeout(timeout: Any) -> Any:

@@ -48,7 +48,9 @@ def page_id_of(page: str | UUID) -> str:
     """
     if isinstance(page, UUID):
         return str(page)
-    text = str(page).strip()
+    if not isinstance(page, str):  # None, an int: never sent as Pages(None)
+        raise InvalidRequestError(f"a page is a page id or a link to one (a str or a UUID), not {type(page).__name__}")
+    text = page.strip()
     if _BARE_PAGE_ID.match(text):
         return text
     page_id = page_id_from_href(text)

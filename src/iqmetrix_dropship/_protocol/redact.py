@@ -137,10 +137,10 @@ HTTP_LOGGERS = (
     "httpcore.http2",
     "httpcore.proxy",
     "httpcore.socks",
-    "iqmetrix_dropship",
 )
 """The loggers whose records may quote a server's answer: a filter acts only on the records made
-by its own logger (not on those its children pass up), so each is named."""
+by its own logger (not on those its children pass up), so each is named. The SDK's own lines are
+built from URLs, status codes and standard reason phrases, never from what a server wrote."""
 
 _sources: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()  # by id: unhashable ones too
 _sources_lock = threading.Lock()

@@ -78,11 +78,7 @@ def order_status_request(
 
     oid = checked(partial(rules.order_id, order_id))
     wanted = checked(partial(rules.status, OrderStatus, status))
-    # traps.md 14: the guide requires tracking and carrier for Shipped so the customer is told.
-    if wanted is OrderStatus.SHIPPED and require_tracking and rules.untracked(tracking_info, shipping_provider):
-        raise InvalidRequestError(
-            "a Shipped order needs tracking_info and shipping_provider (pass require_tracking=False to send it without)"
-        )
+    # Built first: a value of the wrong type is refused as such, before the rules read it.
     update: OrderStatusUpdate = _build(
         OrderStatusUpdate,
         id=oid,
@@ -92,6 +88,15 @@ def order_status_request(
         message=message,
         info=info,
     )
+    # traps.md 14: the guide requires tracking and carrier for Shipped so the customer is told.
+    if (
+        wanted is OrderStatus.SHIPPED
+        and require_tracking
+        and rules.untracked(update.tracking_info, update.shipping_provider)
+    ):
+        raise InvalidRequestError(
+            "a Shipped order needs tracking_info and shipping_provider (pass require_tracking=False to send it without)"
+        )
     request = Request(
         "PUT",
         _order_url(config, oid, "OrderStatusUpdate"),
@@ -113,8 +118,8 @@ def item_status_request(
     from ..models import ItemStatusUpdate, ItemUpdate  # noqa: PLC0415 - the models load with the first update
 
     oid = checked(partial(rules.order_id, order_id))
-    if isinstance(items, (str, bytes, Mapping)):
-        raise InvalidRequestError("items must be a list of ItemUpdate")
+    if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
+        raise InvalidRequestError(f"items must be a list of ItemUpdate, got {type(items).__name__}")
     built: list[ItemUpdate] = []
     for n, given in enumerate(items):
         item = _build(ItemUpdate, **given) if isinstance(given, Mapping) else given
