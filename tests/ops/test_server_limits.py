@@ -4,6 +4,7 @@ a deadline on each, however slowly the client sends (slowloris)."""
 from __future__ import annotations
 
 import socket
+import threading
 from contextlib import ExitStack
 from urllib.parse import urlsplit
 
@@ -31,19 +32,49 @@ def closed_by_server(sock: socket.socket) -> bool:
         return True
 
 
-def test_connections_past_the_cap_are_closed_and_the_server_serves_again_once_they_go(
+def test_connections_that_send_nothing_never_keep_a_probe_out(
     client: DropshipClient, ledger: OrderLedger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The cap reached by connections that never finish their request (from the probe's own
+    address, as an attacker on the same host): each new connection closes the oldest of them."""
     monkeypatch.setattr(_server, "MAX_CONNECTIONS", 4)
     with serving(client, ledger) as url, ExitStack() as held:
         idle = [held.enter_context(connect(url)) for _ in range(4)]
-        extra = connect(url)
-
-        assert closed_by_server(extra)  # at once: no thread, no wait for it
-        extra.close()
-        for sock in idle:
-            sock.close()
+        for _ in range(3):
+            assert get(f"{url}/healthz").status_code == 200
+        assert closed_by_server(idle[0])  # the oldest, to make room for the first probe
+        assert get(f"{url}/readyz").status_code in (200, 503)
+        more = [held.enter_context(connect(url)) for _ in range(8)]  # a new wave: still room
         assert get(f"{url}/healthz").status_code == 200
+        assert closed_by_server(more[0])
+
+
+def test_a_connection_past_the_cap_is_closed_when_every_one_is_being_answered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_server, "MAX_CONNECTIONS", 4)
+    entered = threading.Semaphore(0)
+    release = threading.Event()
+
+    def slow(environ: object) -> _server.Answer:
+        entered.release()
+        release.wait(WAIT)
+        return _server.json_answer(200, {"status": "ok"})
+
+    app = _server.OpsApp()
+    app.route("GET", "/slow", slow)
+    with _server.OpsServer(app) as server, ExitStack() as held:
+        busy = [
+            held.enter_context(socket.create_connection(("127.0.0.1", server.port), timeout=WAIT)) for _ in range(4)
+        ]
+        for sock in busy:
+            sock.sendall(b"GET /slow HTTP/1.0\r\n\r\n")
+        for _ in busy:
+            assert entered.acquire(timeout=WAIT)  # four GETs being answered
+        extra = connect(server.url)
+        assert closed_by_server(extra)  # at once: none of the four is closed for it
+        extra.close()
+        release.set()
+        for sock in busy:
+            assert sock.recv(1024).startswith(b"HTTP/1.0 200 OK")
 
 
 def test_a_connection_trickling_its_request_is_ended_at_the_deadline(

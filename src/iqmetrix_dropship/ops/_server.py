@@ -4,6 +4,11 @@ No web framework: the endpoints are four, their answers small, and ``dropship ru
 dependency in for them. ``wsgiref``'s server speaks HTTP/1.0 and closes each connection after its
 answer; the threading mix-in gives each request a thread of its own, so that a slow client (or a
 readiness check waiting on the database) never holds up ``/healthz``.
+
+Connections are capped (``MAX_CONNECTIONS``), and a full server makes room rather than refusing:
+a new connection closes the oldest one still sending its request (or a body), so that clients
+that open connections and send nothing (slowloris) cannot keep a liveness probe out. Only a
+``GET`` whose request has arrived is never closed for another: it is being answered.
 """
 
 from __future__ import annotations
@@ -90,14 +95,21 @@ class OpsApp:
 class _RequestHandler(WSGIRequestHandler):
     timeout = 10.0  # seconds a client may take to send its request: a stalled one frees its thread
 
+    def parse_request(self) -> bool:
+        parsed = super().parse_request()
+        if parsed and self.command in ("GET", "HEAD"):
+            self.server.answering(self.request)  # type: ignore[attr-defined]  # _ThreadingServer
+        return parsed
+
     def log_message(self, format: str, *args: Any) -> None:
         # Not on stderr as wsgiref does; at DEBUG, and only the request line's method and path.
         logger.debug("ops request %s", self.command)
 
 
 MAX_CONNECTIONS = 64
-"""Connections served at once; one more is closed at once. With ``REQUEST_DEADLINE`` it bounds what
-a client trickling its request byte by byte (slowloris) can hold: threads, descriptors."""
+"""Connections served at once. One more closes the oldest still sending its request or body, or
+is itself closed when every one is being answered. With ``REQUEST_DEADLINE`` it bounds what
+clients trickling their requests byte by byte (slowloris) can hold: threads, descriptors."""
 REQUEST_DEADLINE = 15.0
 """Seconds a connection may take in all, request and answer: past it, its socket is shut down."""
 _LINGER_SECONDS = 2.0
@@ -109,19 +121,49 @@ class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
     request_queue_size = 128  # the listen backlog: a burst of connects is queued, not refused
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        # Every connection open, oldest first: whether it is being answered (a GET whose request
+        # has arrived), else it may be closed to make room.
+        self._open: dict[Any, bool] = {}
+        self._open_lock = threading.Lock()
         super().__init__(*args, **kwargs)
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        if not self._slots.acquire(blocking=False):
-            logger.warning("the ops server is serving %d connections: one more was closed", MAX_CONNECTIONS)
-            self.shutdown_request(request)
+        with self._open_lock:
+            if len(self._open) >= MAX_CONNECTIONS:
+                oldest = next((sock for sock, answering in self._open.items() if not answering), None)
+                if oldest is None:
+                    logger.warning("the ops server is answering %d requests: one more was closed", MAX_CONNECTIONS)
+                    refused = True
+                else:
+                    logger.debug(
+                        "the ops server has %d connections: the oldest still sending was closed", MAX_CONNECTIONS
+                    )
+                    del self._open[oldest]
+                    _shut(oldest)  # its thread's read returns, and the thread ends
+                    refused = False
+            else:
+                refused = False
+            if not refused:
+                self._open[request] = False
+        if refused:  # closed at once: no lingering close on the thread that accepts
+            _shut(request)
+            self.close_request(request)
             return
         try:
             super().process_request(request, client_address)
         except BaseException:
-            self._slots.release()
+            self._forget(request)
             raise
+
+    def answering(self, request: Any) -> None:
+        """``request`` is being answered: never closed to make room for another."""
+        with self._open_lock:
+            if request in self._open:
+                self._open[request] = True
+
+    def _forget(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.pop(request, None)
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         # However slowly the client sends (each read has its own timeout), the whole connection
@@ -133,7 +175,7 @@ class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
             super().process_request_thread(request, client_address)
         finally:
             watchdog.cancel()
-            self._slots.release()
+            self._forget(request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # socketserver prints a traceback on stderr (a client that stalled, a reset): that would
