@@ -372,6 +372,19 @@ def test_a_product_file_that_is_not_json_names_the_line(cli: Cli) -> None:
     assert "p.json is not JSON: line 2, column" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [("[" * 50_000 + "]" * 50_000, "nested too deeply"), ('{"ModelName": NaN}', "NaN is not a JSON value")],
+    ids=["deep", "nan"],
+)
+def test_a_product_file_python_could_read_but_json_does_not_allow_is_refused(cli: Cli, content: str, why: str) -> None:
+    (cli.cwd / "p.json").write_text(content, encoding="utf-8")
+    result = cli("products", "add", feed_id(cli), "p.json", code=2)
+    assert f"p.json is not JSON: {why}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert cli.emulator.products() == []
+
+
 def test_an_unknown_feed_or_product_is_exit_4(cli: Cli) -> None:
     cli("products", "list", "999999", code=4)
     cli("products", "remove", feed_id(cli), "424242", code=4)

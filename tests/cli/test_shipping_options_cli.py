@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -46,6 +47,7 @@ def supplier(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fi
     """A module of the supplier's in the working directory, named for the test (imported fresh)."""
     name = f"supplier_{request.node.name.replace('[', '_').replace(']', '_').replace('-', '_')}"
     (tmp_path / f"{name}.py").write_text(SUPPLIER_MODULE, encoding="utf-8")
+    (tmp_path / "broken_supplier.py").write_text("def quote(:\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "path", list(sys.path))  # serve puts the working directory on it
     yield name
@@ -146,6 +148,8 @@ def test_unusable_auth_settings_stop_it_before_it_listens(
         ("no_such_module_here:quote", "No module named 'no_such_module_here'"),
         ("{supplier}:missing", "has no attribute 'missing'"),
         ("{supplier}:NOT_A_FUNCTION", "is not a function"),
+        (".{supplier}:quote", "cannot import '.supplier_"),  # a relative name
+        ("broken_supplier:quote", "cannot import 'broken_supplier': SyntaxError"),
     ],
 )
 def test_a_wrong_app_stops_it_before_it_listens(
@@ -154,6 +158,43 @@ def test_a_wrong_app_stops_it_before_it_listens(
     result = _serve("--app", spec.format(supplier=supplier), code=2, **{API_KEY_ENV: API_KEY})
     assert message in result.output
     assert served == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--path", "nope"), "--path: path must start with '/'"),
+        (("--port", "99999"), "Invalid value for '--port'"),
+        (("--host", "999.1.1.1", "--port", "0"), "cannot listen on 999.1.1.1:0"),
+    ],
+    ids=["path", "port", "host"],
+)
+def test_a_bad_address_or_path_is_a_usage_error_before_it_listens(
+    supplier: str, served: list[dict[str, Any]], args: tuple[str, ...], message: str
+) -> None:
+    result = _serve("--app", f"{supplier}:quote", *args, code=2, **{API_KEY_ENV: API_KEY})
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert served == []
+
+
+def test_a_port_in_use_is_a_usage_error_before_it_listens(supplier: str, served: list[dict[str, Any]]) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = str(taken.getsockname()[1])
+        result = _serve("--app", f"{supplier}:quote", "--port", port, code=2, **{API_KEY_ENV: API_KEY})
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
+    assert served == []
+
+
+def test_a_server_that_fails_to_start_is_one_line_and_a_usage_error(
+    supplier: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(app: Any, **options: Any) -> None:
+        raise SystemExit(3)  # what uvicorn does when it cannot start (after logging why)
+
+    monkeypatch.setattr("uvicorn.run", fail)
+    result = _serve("--app", f"{supplier}:quote", "--port", "0", code=2, **{API_KEY_ENV: API_KEY})
+    assert "error: could not serve on 127.0.0.1:0 (see the lines above)" in result.output
 
 
 def test_a_public_address_without_tls_gets_a_note(supplier: str, served: list[dict[str, Any]]) -> None:

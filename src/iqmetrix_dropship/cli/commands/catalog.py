@@ -389,17 +389,24 @@ def push_costs(
 # -- the product feed -------------------------------------------------------------------------
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")  # Python's json would take NaN and Infinity
+
+
 def _read_products(file: Path) -> list[Product]:
     """The products of a JSON file (one object or a list of them), each checked before any is sent."""
     size = file.stat().st_size
     if size > MAX_JSON_BYTES:
         raise CliError(f"{file} is {size:,} bytes; the limit is {MAX_JSON_BYTES:,}")
     try:
-        data = json.loads(file.read_text(encoding="utf-8-sig"))
+        data = json.loads(file.read_text(encoding="utf-8-sig"), parse_constant=_no_constant)
     except UnicodeDecodeError as error:
         raise CliError(f"{file} is not UTF-8 (byte {error.start + 1} cannot be decoded)") from None
     except json.JSONDecodeError as error:
         raise CliError(f"{file} is not JSON: line {error.lineno}, column {error.colno}: {error.msg}") from None
+    except (ValueError, RecursionError) as error:  # NaN, Infinity; nested deeper than Python recurses
+        why = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise CliError(f"{file} is not JSON: {why}") from None
     items = data if isinstance(data, list) else [data]
     if not items:
         raise CliError(f"{file} holds an empty list: no product to add")

@@ -24,6 +24,7 @@ import functools
 import importlib
 import logging
 import os
+import socket
 import sys
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
@@ -67,6 +68,8 @@ def load_quote(spec: str) -> Quote:
         found: object = functools.reduce(getattr, attribute.split("."), importlib.import_module(module_name))
     except (ImportError, AttributeError) as error:
         raise CliError(f"--app {spec}: {error}") from None
+    except Exception as error:  # the module's own failure (a syntax error, a relative name): one line
+        raise CliError(f"--app {spec}: cannot import {module_name!r}: {type(error).__name__}: {error}"[:500]) from None
     if not callable(found):
         raise CliError(f"--app {spec} is not a function")
     quote: Quote = found
@@ -126,7 +129,7 @@ def serve(
         typer.Option("--app", metavar="MODULE:FUNCTION", help="Your quote function, e.g. shipping:quote."),
     ],
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port).", min=0)] = 8080,
+    port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port).", min=0, max=65535)] = 8080,
     path: Annotated[str, typer.Option("--path", help="The endpoint's path.")] = "/ShippingOptions",
     username: Annotated[
         str | None,
@@ -189,7 +192,11 @@ def _serve(
         raise CliError(
             f"serving needs its extra ({error.name} is missing): pip install 'iqmetrix-dropship[shipping-options]'"
         ) from None
-    asgi_app = create_app(load_quote(app_spec), auth=auth, path=path)
+    try:
+        asgi_app = create_app(load_quote(app_spec), auth=auth, path=path)
+    except ValueError as error:  # a path that names no endpoint
+        raise CliError(f"--path: {error}") from None
+    _check_address(host, port)
     if not is_loopback(host) and ssl["ssl_certfile"] is None:
         typer.echo(
             "note: plain HTTP on a public address; iQmetrix calls HTTPS: put a TLS proxy in front, "
@@ -200,5 +207,20 @@ def _serve(
     undo = log_to_stderr(logging.INFO)
     try:
         uvicorn.run(asgi_app, host=host, port=port, log_level="info", **ssl)
+    except SystemExit as stop:  # uvicorn's way of saying it could not start (its log says why)
+        if stop.code not in (None, 0):
+            raise CliError(f"could not serve on {host}:{port} (see the lines above)") from None
     finally:
         undo()
+
+
+def _check_address(host: str, port: int) -> None:
+    """Refuse, before starting, an address this machine cannot listen on (a name that does not
+    resolve, an address not its own, a port taken), as a usage error on one line."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind(address)
+    except OSError as error:  # socket.gaierror included
+        raise CliError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
