@@ -5,6 +5,7 @@ the loopback, whose answers each test decides."""
 from __future__ import annotations
 
 import base64
+import html
 import json
 import os
 import signal
@@ -609,6 +610,24 @@ def test_a_json_escaped_secret_is_masked(url: str, supplier: Supplier) -> None:
         emulator.place_order()
 
     assert "s3cret\\/Pa55" not in str(failed.value.body)
+    assert "***" in str(failed.value.body)
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [html.escape, lambda secret: json.dumps(secret)[1:-1].replace("&", "\\u0026").replace("<", "\\u003c")],
+    ids=["html", "json-unicode-escapes"],
+)
+def test_a_secret_echoed_in_any_escaping_is_masked(url: str, supplier: Supplier, spelling: Any) -> None:
+    password = "p&<ss>\"'w0rd"
+    supplier.answer = (502, f"<pre>who is iqmetrix:{spelling(password)}?</pre>".encode())
+    config = EmulatorConfig(
+        orders=1, shipping_options_url=url, shipping_options_username="iqmetrix", shipping_options_password=password
+    )
+    with Emulator(config) as emulator, pytest.raises(ShippingOptionsError) as failed:
+        emulator.place_order()
+    shown = [str(failed.value), str(failed.value.body), json.dumps(emulator.shipping_log()[0].as_dict())]
+    assert all(spelling(password) not in text and password not in text for text in shown), shown
     assert "***" in str(failed.value.body)
 
 

@@ -41,11 +41,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
-from urllib.parse import quote as quote_url
-from urllib.parse import quote_plus
 
 import httpx
 
+from .._protocol.redact import redact
 from ._checks import InvalidFieldError, preview
 from ._config import ShippingEndpoint
 from ._limits import InvalidJsonError, parse_json
@@ -73,7 +72,6 @@ CURRENCIES = ("USD", "CAD")
 _MAX_ID_LENGTH = 100  # the option Id becomes the feed's shipping-method: as long as _orders allows
 _MAX_TEXT = 400
 _MAX_BODY_SHOWN = 2_000  # characters of a refusal's body kept in the log and errors
-_MASK = "***"
 
 
 # -- the errors -----------------------------------------------------------------------------
@@ -227,18 +225,6 @@ def _options(body: object) -> tuple[ShippingOption, ...]:
     return options
 
 
-def _escaped_forms(secrets: Sequence[str]) -> tuple[str, ...]:
-    """Each secret as it may appear in an answer: as is, JSON-escaped (ASCII or not, ``/`` as
-    ``\\/``), URL-encoded; longest first, so that a longer form is masked before its part."""
-    forms: set[str] = set()
-    for secret in secrets:
-        escaped = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
-        escaped |= {form.replace("/", "\\/") for form in escaped}
-        escaped |= {quote_url(secret, safe=""), quote_plus(secret, safe="")}
-        forms |= {form for form in escaped if form}
-    return tuple(sorted(forms, key=len, reverse=True))
-
-
 def _text_of(body: bytes) -> str:
     return body.decode("utf-8", "replace")[:_MAX_BODY_SHOWN]
 
@@ -347,8 +333,7 @@ class ShippingOptionsClient:
 
     def __init__(self, endpoint: ShippingEndpoint) -> None:
         self.endpoint = endpoint
-        self._secrets = endpoint.secrets()
-        self._forms = _escaped_forms(self._secrets)
+        self._secrets = tuple(endpoint.secrets())
         self._lock = threading.Lock()
         self._client: httpx.Client | None = None
 
@@ -356,10 +341,9 @@ class ShippingOptionsClient:
         return f"<ShippingOptionsClient {self.endpoint!r}>"
 
     def mask(self, text: str) -> str:
-        """``text`` without any secret, also as a server may have escaped it (JSON, ``\\/``, URL)."""
-        for form in self._forms:
-            text = text.replace(form, _MASK)
-        return text
+        """``text`` without any secret, also as a server may have escaped it (JSON, ``\\/``, URL,
+        HTML): the SDK's own redaction (``_protocol/redact.py``)."""
+        return redact(text, self._secrets)
 
     def _http(self) -> httpx.Client:
         with self._lock:
