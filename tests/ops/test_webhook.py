@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from iqmetrix_dropship import DropshipClient, OrderLedger
+from iqmetrix_dropship import ConfigurationError, DropshipClient, OrderLedger
 from iqmetrix_dropship._sync.follower import FeedFollower
 from iqmetrix_dropship.emulator import Emulator
 from iqmetrix_dropship.models import FeedEntry
@@ -168,8 +168,14 @@ def test_a_content_length_that_is_not_plain_digits_is_refused(client: DropshipCl
 
 @pytest.mark.parametrize(
     "body",
-    [f"not json, but {BODY_MARK}".encode(), b"\xff\xfe" + BODY_MARK.encode(), b"[" * 100_000 + b"]" * 10],
-    ids=["text", "not-utf8", "deep"],
+    [
+        f"not json, but {BODY_MARK}".encode(),
+        b"\xff\xfe" + BODY_MARK.encode(),
+        b"[" * 100_000 + b"]" * 10,
+        b"NaN",
+        f'{{"Event": Infinity, "Mark": "{BODY_MARK}"}}'.encode(),
+    ],
+    ids=["text", "not-utf8", "deep", "nan", "infinity"],
 )
 def test_a_body_that_is_not_json_is_400_logged_without_its_content_and_wakes_nothing(
     client: DropshipClient, ledger: OrderLedger, caplog: pytest.LogCaptureFixture, body: bytes
@@ -224,6 +230,24 @@ def test_the_webhook_is_served_only_where_it_was_asked(client: DropshipClient, l
     follower = client.follow(checkpoint=ledger)
     with serving(client, ledger, follower, webhook_port=None) as url:
         assert webhook(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"DROPSHIP_WEBHOOK_SECRET": "s"},
+        {"DROPSHIP_WEBHOOK_SECRET": "run"},
+        {"DROPSHIP_WEBHOOK_SECRET": "fifteen-chars-x\n"},
+        {"DROPSHIP_WEBHOOK_USERNAME": "iqmetrix", "DROPSHIP_WEBHOOK_PASSWORD": "hunter2"},
+    ],
+    ids=["one", "three", "fifteen", "basic"],
+)
+def test_a_short_secret_is_refused_without_being_shown(environ: dict[str, str]) -> None:
+    with pytest.raises(ConfigurationError, match="use a random one of 16 or more") as refused:
+        WebhookAuth.from_environ(environ)
+    secret = environ.get("DROPSHIP_WEBHOOK_SECRET", environ.get("DROPSHIP_WEBHOOK_PASSWORD", "")).strip()
+    assert f" {secret} " not in f" {refused.value} "
+    assert repr(secret) not in str(refused.value)
 
 
 def test_a_secret_read_from_a_file_with_its_newline_still_matches() -> None:

@@ -41,6 +41,10 @@ _EVENT_NAME = re.compile(r"[A-Za-z0-9_.:/-]{1,64}")
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,64}")
 
 
+MIN_SECRET_LENGTH = 16
+"""The shortest webhook secret or Basic password accepted."""
+
+
 @dataclass(frozen=True)
 class WebhookAuth:
     """What a webhook must show: the shared secret in ``header``, or Basic credentials (either
@@ -69,6 +73,14 @@ class WebhookAuth:
                 f"the webhook needs a secret: set {_SECRET_VARIABLE} (sent in the {header} header), "
                 f"or {_USERNAME_VARIABLE} and {_PASSWORD_VARIABLE} (HTTP Basic)"
             )
+        # A short secret is guessed, and redacting it from the logs would garble every line that
+        # happens to contain it (which would then show it).
+        for variable, value in ((_SECRET_VARIABLE, secret), (_PASSWORD_VARIABLE, password)):
+            if value is not None and len(value) < MIN_SECRET_LENGTH:
+                raise ConfigurationError(
+                    f"{variable} is {len(value)} characters: use a random one of {MIN_SECRET_LENGTH} or more, e.g. "
+                    "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+                )
         basic = (username.encode(), password.encode()) if username is not None and password is not None else None
         return cls(secret.encode() if secret is not None else None, basic, header)
 
@@ -99,6 +111,10 @@ class WebhookAuth:
 
     def __repr__(self) -> str:
         return f"WebhookAuth(secret={'***' if self.secret else None}, basic={'***' if self.basic else None})"
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # Python's json would take NaN and Infinity
 
 
 def _basic_credentials(header: object) -> tuple[bytes, bytes] | None:
@@ -159,7 +175,7 @@ class Webhook:
         if raw is None:
             return json_answer(400, {"status": "the body ended before its Content-Length"})
         try:
-            body = json.loads(raw.decode("utf-8"))
+            body = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
         except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
             # Never the body, nor the parser's message (which may quote it).
             logger.warning("webhook refused: the body (%d bytes) is not JSON", length, extra=_status(400))
