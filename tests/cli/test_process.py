@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from iqmetrix_dropship import OrderLedger
@@ -67,9 +69,27 @@ def test_the_emulator_command_serves_until_sigterm(cli: Cli, tmp_path: Path) -> 
         assert out.rest()[-1] == "emulator stopped"
 
 
-def test_the_emulator_command_refuses_bad_options_with_exit_2(cli: Cli) -> None:
-    result = cli("emulator", "--port", "not-a-port", code=2)
-    assert "--port" in result.stderr
+@pytest.mark.parametrize("port", ["not-a-port", "99999", "-1"])
+def test_the_emulator_command_refuses_bad_options_with_exit_2(cli: Cli, port: str) -> None:
+    result = cli("emulator", "--port", port, code=2)
+    assert "dropship emulator: error: argument --port: a port is 0 to 65535" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_emulator_command_says_in_one_line_why_it_cannot_start(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "not.db").write_bytes(b"not a database, but long enough to look like a file " * 100)
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = str(taken.getsockname()[1])
+        for args, why in [
+            (["--port", port], "Address already in use"),
+            (["--port", "0", "--host", "999.1.1.1"], "Name or service not known"),
+            (["--port", "0", "--db", str(tmp_path / "not.db")], "file is not a database"),
+        ]:
+            result = cli("emulator", *args, code=2)
+            last = result.stderr.strip().splitlines()[-1]
+            assert last.startswith("error: the emulator cannot start: "), result.stderr
+            assert why in last
+            assert "Traceback" not in result.stderr
 
 
 def test_sync_watch_follows_new_orders_until_ctrl_c(cli: Cli) -> None:

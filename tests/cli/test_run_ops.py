@@ -125,6 +125,12 @@ def test_a_port_in_use_is_a_clear_error_naming_it(cli: Cli) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         result = cli(
-            "run", "--db", "orders.db", "--webhook-port", str(port), code=2, env={"DROPSHIP_WEBHOOK_SECRET": WEBHOOK_SECRET}
+            "run",
+            "--db",
+            "orders.db",
+            "--webhook-port",
+            str(port),
+            code=2,
+            env={"DROPSHIP_WEBHOOK_SECRET": WEBHOOK_SECRET},
         )
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr

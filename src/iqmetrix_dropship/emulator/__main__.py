@@ -17,6 +17,7 @@ import argparse
 import gc
 import os
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Sequence
@@ -51,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
-    add("--port", type=int, default=8080, help="port; 0 picks a free one (default: %(default)s)")
+    add("--port", type=_port, default=8080, help="port; 0 picks a free one (default: %(default)s)")
     add("--orders", type=int, default=None, help=f"seeded orders (default: {DEFAULT_ORDERS})")
     add("--events", type=int, default=None, help="seeded events in all (orders + updates)")
     add("--seed", type=int, default=0, help="seed of all synthetic data (default: %(default)s)")
@@ -133,8 +134,12 @@ def _shipping_line(config: EmulatorConfig) -> str:
     return f"{endpoint.shown_url} ({auth})"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
+    """Run the emulator until SIGINT or SIGTERM; 2 (said on stderr) when it cannot start."""
+    parser = _parser()
+    if prog is not None:
+        parser.prog = prog
+    args = parser.parse_args(argv)
     try:
         config = EmulatorConfig(
             orders=args.orders,
@@ -167,34 +172,51 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with Emulator(config) as emulator:
-            # The seeded state lives as long as the process: keep the cyclic GC from rescanning
-            # its million objects on every collection (a cold 2,000-page walk gets a third faster).
-            gc.freeze()
-            with emulator.serve(args.host, args.port) as server:
-                summary = emulator.summary()
-                credentials = emulator.credentials
-                # These are the emulator's own fake credentials, printed on purpose.
-                print(
-                    f"iQmetrix Dropship emulator: {summary['orders']} orders, "
-                    f"{summary['events']} events, {summary['pages']} pages "
-                    f"(seed {summary['seed']}{', db ' + str(args.db) if args.db else ''})\n"
-                    f"  supplier_id   {credentials.supplier_id}\n"
-                    f"  client_id     {credentials.client_id}\n"
-                    f"  client_secret {credentials.client_secret}\n"
-                    f"  username      {credentials.username}\n"
-                    f"  password      {credentials.password}\n"
-                    f"  product feed  {config.product_feed_id}\n"
-                    f"  shipping      {_shipping_line(config)}\n"
-                    f"  admin         {server.url}/_emulator/state\n"
-                    "Base URL (use it as base_url and accounts_url); Ctrl-C stops:"
-                )
-                print(server.base_url, flush=True)
-                while not stop.wait(1.0):
-                    pass
+        return _run(config, args, stop)
+    except (OSError, sqlite3.DatabaseError, ValueError) as error:  # an address, a --db it cannot use
+        print(f"error: the emulator cannot start: {error}", file=sys.stderr)
+        return 2
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, not {text!r}"[:80])
+    return port
+
+
+def _run(config: EmulatorConfig, args: argparse.Namespace, stop: threading.Event) -> int:
+    with Emulator(config) as emulator:
+        # The seeded state lives as long as the process: keep the cyclic GC from rescanning
+        # its million objects on every collection (a cold 2,000-page walk gets a third faster).
+        gc.freeze()
+        with emulator.serve(args.host, args.port) as server:
+            summary = emulator.summary()
+            credentials = emulator.credentials
+            # These are the emulator's own fake credentials, printed on purpose.
+            print(
+                f"iQmetrix Dropship emulator: {summary['orders']} orders, "
+                f"{summary['events']} events, {summary['pages']} pages "
+                f"(seed {summary['seed']}{', db ' + str(args.db) if args.db else ''})\n"
+                f"  supplier_id   {credentials.supplier_id}\n"
+                f"  client_id     {credentials.client_id}\n"
+                f"  client_secret {credentials.client_secret}\n"
+                f"  username      {credentials.username}\n"
+                f"  password      {credentials.password}\n"
+                f"  product feed  {config.product_feed_id}\n"
+                f"  shipping      {_shipping_line(config)}\n"
+                f"  admin         {server.url}/_emulator/state\n"
+                "Base URL (use it as base_url and accounts_url); Ctrl-C stops:"
+            )
+            print(server.base_url, flush=True)
+            while not stop.wait(1.0):
+                pass
     print("emulator stopped", flush=True)
     return 0
 

@@ -32,4 +32,4 @@ def emulator(ctx: typer.Context) -> None:
         parser.prog = "dropship emulator"
         parser.print_help()
         raise typer.Exit(0)
-    raise typer.Exit(emulator_main.main(args))
+    raise typer.Exit(emulator_main.main(args, prog="dropship emulator"))
