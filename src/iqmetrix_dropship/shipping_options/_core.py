@@ -174,7 +174,9 @@ class ShippingOptionsHandler:
             return self._bad_query(error_message(error))
 
     def handle(self, method: str, headers: Mapping[str, str], body: bytes) -> Answer:
-        """The answer to one request; never raises for anything a request or ``quote`` does."""
+        """The answer to one request; never raises for anything a request does, nor for an
+        ``Exception`` that ``quote`` raises (a 500). What asks the process or the task to stop
+        (``KeyboardInterrupt``, ``SystemExit``, a cancellation) is not an answer: it passes through."""
         query = self._query(method, headers, body)
         return query if isinstance(query, Answer) else self._answer(query)
 
