@@ -424,3 +424,13 @@ def test_a_supplier_id_that_is_no_positive_integer_is_refused_at_construction(su
     with pytest.raises(ConfigurationError, match="supplier_id must be a positive integer") as caught:
         DropshipClient(supplier_id=supplier_id, access_token="held-token")
     assert len(str(caught.value)) < 300
+
+
+@pytest.mark.parametrize("field", ["base_url", "accounts_url", "availability_url", "product_library_url"])
+@pytest.mark.parametrize("url", ["https://u:pa55-in-url@dropship.test/v1", "ftp://u:pa55-in-url@dropship.test/v1"])
+def test_a_url_with_credentials_in_it_is_refused_without_showing_them(field: str, url: str) -> None:
+    with pytest.raises(ConfigurationError, match=field) as caught:
+        DropshipClient(supplier_id=60455, access_token="static-token-value", **{field: url})
+    assert "pa55-in-url" not in str(caught.value)
+    assert "u:" not in str(caught.value)
+    assert "***@dropship.test" in str(caught.value)

@@ -161,8 +161,22 @@ def _clean_base(url: str, name: str) -> str:
         parts = None
     printable = url.isascii() and url.isprintable() and " " not in url
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not printable:
-        raise ConfigurationError(f"{name} must be an http(s) URL with a host, got {preview(url)}")
+        raise ConfigurationError(f"{name} must be an http(s) URL with a host, got {preview(_without_userinfo(url))}")
+    if "@" in parts.netloc:
+        # The API takes a bearer token; a password in a URL would be shown wherever the URL is.
+        raise ConfigurationError(f"{name} must not carry a user name or password, got {_without_userinfo(url)}")
     return url
+
+
+def _without_userinfo(url: str) -> str:
+    """``https://***@host/v1`` for ``https://user:secret@host/v1``: a URL as it may be shown."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = "***@" + authority.rpartition("@")[2]
+    return f"{scheme}{sep}{authority}{slash}{path}"
 
 
 _PHASES = ("connect", "read", "write", "pool")
