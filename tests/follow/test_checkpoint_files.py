@@ -138,36 +138,27 @@ def test_a_checkpoint_in_a_folder_that_does_not_exist_names_the_path(client: Dro
         client.follow(checkpoint=tmp_path / "no" / "such" / "state.db")
 
 
+@pytest.mark.parametrize(
+    "spelling",
+    # A plain path, and a file: name, which this SQLite reads as a URI (file://... is refused).
+    ["{path}", "file:{path}", "file:{path}?cache=private"],
+    ids=["path", "uri", "uri-with-query"],
+)
 def test_files_the_follower_and_the_ledger_create_are_readable_by_their_owner_only(
-    client: DropshipClient, tmp_path: Path
+    client: DropshipClient, tmp_path: Path, spelling: str
 ) -> None:
     previous = os.umask(0o022)  # the usual umask, under which a plain create is 0644
     try:
-        follower = client.follow(checkpoint=tmp_path / "state.db")
-        list(follower.poll())
-        with OrderLedger(tmp_path / "orders.db") as ledger:
-            for _ in client.follow(checkpoint=ledger).poll():
-                pass
-            made = [path for path in tmp_path.iterdir() if path.is_file()]
-            assert {path.name for path in made} >= {"state.db", "orders.db", "orders.db-wal", "orders.db-shm"}
-            assert {path.name: mode(path) for path in made} == {path.name: 0o600 for path in made}
-    finally:
-        os.umask(previous)
-
-
-@pytest.mark.parametrize("spelling", ["file:{path}", "file:{path}?cache=private"])  # file://... is refused
-def test_files_named_by_a_sqlite_uri_are_readable_by_their_owner_only_too(
-    client: DropshipClient, tmp_path: Path, spelling: str
-) -> None:
-    """This SQLite reads a ``file:`` name as a URI: the file it opens is created private first."""
-    previous = os.umask(0o022)
-    try:
-        list(client.follow(checkpoint=spelling.format(path=tmp_path / "state%20one.db")).poll())
+        state = (
+            str(tmp_path / "state.db") if spelling == "{path}" else spelling.format(path=tmp_path / "state%20one.db")
+        )
+        list(client.follow(checkpoint=state).poll())
         with OrderLedger(spelling.format(path=tmp_path / "orders.db")) as ledger:
             for _ in client.follow(checkpoint=ledger).poll():
                 pass
             made = [path for path in tmp_path.iterdir() if path.is_file()]
-            assert {path.name for path in made} >= {"state one.db", "orders.db", "orders.db-wal", "orders.db-shm"}
+            state_name = "state.db" if spelling == "{path}" else "state one.db"  # %20 decoded, as SQLite does
+            assert {path.name for path in made} >= {state_name, "orders.db", "orders.db-wal", "orders.db-shm"}
             assert {path.name: mode(path) for path in made} == {path.name: 0o600 for path in made}
     finally:
         os.umask(previous)
