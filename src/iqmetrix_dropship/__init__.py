@@ -18,6 +18,7 @@ from ._exceptions import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    ArgumentTypeError,
     AuthenticationError,
     BadRequestError,
     CheckpointError,
@@ -80,6 +81,7 @@ if TYPE_CHECKING:
         SupplierSku,
         UnknownEvent,
     )
+    from .shipping_options import ApiKeyAuth, BasicAuth, OutOfStock, ShippingOption, ShippingQuery, create_app
 
 # Everything else loads on first use (PEP 562): `import iqmetrix_dropship` stays cheap, and a
 # program that never follows the feed never imports sqlite3 or the ledger.
@@ -123,6 +125,13 @@ _LAZY = {
     "PushResult": "._protocol.catalog",
     "ServiceStatus": "._protocol.catalog",
     "ShipmentEcho": "._protocol.updates",
+    # The shipping-options server kit (its home: iqmetrix_dropship.shipping_options).
+    "ApiKeyAuth": ".shipping_options",
+    "BasicAuth": ".shipping_options",
+    "OutOfStock": ".shipping_options",
+    "ShippingOption": ".shipping_options",
+    "ShippingQuery": ".shipping_options",
+    "create_app": ".shipping_options",
 }
 
 
@@ -143,10 +152,13 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "ApiKeyAuth",
+    "ArgumentTypeError",
     "AsyncDropshipClient",
     "AsyncFeedFollower",
     "AuthenticationError",
     "BadRequestError",
+    "BasicAuth",
     "CheckpointError",
     "CheckpointStore",
     "ConfigurationError",
@@ -177,6 +189,7 @@ __all__ = [
     "OrderStatus",
     "OrderStatusUpdate",
     "OrderStatusUpdated",
+    "OutOfStock",
     "PostgresCheckpoint",
     "Product",
     "ProductAvailability",
@@ -193,11 +206,14 @@ __all__ = [
     "ShipmentEcho",
     "ShippingAddress",
     "ShippingCustomer",
+    "ShippingOption",
+    "ShippingQuery",
     "StoreUnavailableError",
     "SupplierSku",
     "TokenError",
     "UnexpectedResponseError",
     "UnknownEvent",
     "__version__",
+    "create_app",
     "parse_feed",
 ]

@@ -39,6 +39,7 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "ArgumentTypeError",
     "AuthenticationError",
     "BadRequestError",
     "CheckpointError",
@@ -72,6 +73,11 @@ class InvalidRequestError(DropshipError, ValueError):
 
 class ConfigurationError(DropshipError, ValueError):
     """A client was configured with missing or malformed settings (e.g. ``from_env``)."""
+
+
+class ArgumentTypeError(ConfigurationError, TypeError):
+    """An argument of the wrong type (a number where a path or a store is taken, ...): a
+    ``ConfigurationError``, and a ``TypeError`` too, as Python raises for one."""
 
 
 class _RetriedError(DropshipError):

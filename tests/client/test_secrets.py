@@ -7,12 +7,15 @@ import logging
 import traceback
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 import respx
 
 from iqmetrix_dropship import (
     APIConnectionError,
+    ArgumentTypeError,
+    AsyncDropshipClient,
     BadRequestError,
     ConfigurationError,
     DropshipClient,
@@ -434,3 +437,19 @@ def test_a_url_with_credentials_in_it_is_refused_without_showing_them(field: str
     assert "pa55-in-url" not in str(caught.value)
     assert "u:" not in str(caught.value)
     assert "***@dropship.test" in str(caught.value)
+
+
+def test_an_http_client_of_the_other_kind_is_refused_at_construction() -> None:
+    """Refused when the client is built, not with an AttributeError at its first request."""
+    with (
+        httpx.Client() as sync_http,
+        pytest.raises(ArgumentTypeError, match=r"must be an httpx\.AsyncClient, got Client"),
+    ):
+        AsyncDropshipClient(supplier_id=60455, access_token="static-token-value", http_client=sync_http)  # type: ignore[arg-type]
+
+    async def build() -> None:
+        async with httpx.AsyncClient() as async_http:
+            with pytest.raises(ConfigurationError, match=r"must be an httpx\.Client, got AsyncClient"):
+                DropshipClient(supplier_id=60455, access_token="static-token-value", http_client=async_http)  # type: ignore[arg-type]
+
+    anyio.run(build)

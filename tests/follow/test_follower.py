@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from iqmetrix_dropship import (
+    ConfigurationError,
     Cursor,
     CursorLostError,
     DropshipClient,
@@ -157,6 +158,27 @@ def test_start_latest_starts_after_the_newest_entry(emulator: Emulator, client: 
     assert ids(follower.poll()) == []
     emulator.place_orders(2)
     assert ids(follower.poll()) == emulator.entry_ids()[-2:]
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "match"),
+    [
+        (
+            {"checkpoint": MemoryCheckpoint(), "start": "newest"},
+            ConfigurationError,
+            "start must be 'earliest' or 'latest'",
+        ),
+        ({"checkpoint": 42}, TypeError, "checkpoint must be a path or a CheckpointStore, got int"),
+        ({"checkpoint": None}, TypeError, "checkpoint must be a path or a CheckpointStore, got NoneType"),
+    ],
+    ids=["start", "number", "none"],
+)
+def test_bad_follow_arguments_are_the_sdks_typed_errors(
+    client: DropshipClient, options: dict[str, Any], error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match) as caught:
+        client.follow(**options)
+    assert isinstance(caught.value, ConfigurationError)  # a DropshipError, whatever else it is
 
 
 def test_start_latest_on_an_empty_feed_then_delivers_everything_that_comes(connect: Connect) -> None:

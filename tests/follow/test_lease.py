@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from iqmetrix_dropship import Cursor, LeaseLostError, OrderLedger, OrderStatus, PostgresCheckpoint
+from iqmetrix_dropship import ConfigurationError, Cursor, LeaseLostError, OrderLedger, OrderStatus, PostgresCheckpoint
 from iqmetrix_dropship._pg.connect import LEDGER_APPLICATION
 from iqmetrix_dropship.emulator import Emulator
 
@@ -342,5 +342,5 @@ def _until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
 @pytest.mark.parametrize("seconds", [0, 0.01, -1, float("nan"), float("inf"), 10**6, "30", True])
 @pytest.mark.parametrize("kind", [PostgresCheckpoint, OrderLedger])
 def test_a_lease_that_would_end_at_once_or_never_is_refused_before_connecting(kind: type, seconds: Any) -> None:
-    with pytest.raises(ValueError, match=r"lease seconds must be a number from 0\.1"):
+    with pytest.raises(ConfigurationError, match=r"lease seconds must be a number from 0\.1"):
         kind("postgresql://nobody@127.0.0.1:1/none", lease_seconds=seconds)

@@ -16,6 +16,7 @@ import pytest
 from iqmetrix_dropship import (
     BadRequestError,
     CheckpointError,
+    ConfigurationError,
     InvalidRequestError,
     OrderStatus,
     RateLimitError,
@@ -210,12 +211,18 @@ def test_claims_need_the_postgresql_ledger(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("timeout", [0, 0.01, -1, float("nan"), float("inf"), 10**9, "600", True])
 def test_a_claim_timeout_that_would_end_it_at_once_or_never_is_refused(ledger: OrderLedger, timeout: Any) -> None:
-    with pytest.raises(ValueError, match=r"timeout must be seconds from 0\.1"):
+    with pytest.raises(ConfigurationError, match=r"timeout must be seconds from 0\.1"):
         ledger.claim(OrderStatus.PENDING_SUPPLIER, timeout=timeout)
-    with pytest.raises(ValueError, match=r"timeout must be seconds from 0\.1"):
+    with pytest.raises(ConfigurationError, match=r"timeout must be seconds from 0\.1"):
         ledger.unfinished(timeout=timeout)
     with ledger.claim(OrderStatus.PENDING_SUPPLIER, limit=1, timeout=0.5) as orders:
         assert len(orders) == 1
+
+
+@pytest.mark.parametrize("limit", [0, -1, 1.5, "3", True])
+def test_a_claim_limit_that_is_not_a_whole_number_from_1_is_refused(ledger: OrderLedger, limit: Any) -> None:
+    with pytest.raises(ConfigurationError, match="limit must be a whole number >= 1"):
+        ledger.claim(OrderStatus.PENDING_SUPPLIER, limit=limit)
 
 
 def _left_by_a_dead_worker(pg_store: PgStore, order_ids: list[str]) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from .._concurrency import async_shield, async_within
-from .._exceptions import APIConnectionError
+from .._exceptions import APIConnectionError, ArgumentTypeError
 from .._httpx import (
     SDK_HEADERS,
     Exchange,
@@ -34,6 +34,10 @@ __all__ = ["AsyncTransport"]
 
 class AsyncTransport:
     def __init__(self, http_client: httpx.AsyncClient | None, timeout: Any) -> None:
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            # Refused here, not at the first request (an httpx.Client has no awaitable send, and the
+            # other way round): the sync client takes an httpx.Client, the async one an AsyncClient.
+            raise ArgumentTypeError(f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}")
         self._owns_client = http_client is None
         self._client = http_client or httpx.AsyncClient(timeout=timeout, follow_redirects=False, headers=SDK_HEADERS)
 

@@ -39,7 +39,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, NoReturn
 
-from .._exceptions import CheckpointError, DropshipError, LeaseLostError
+from .._exceptions import CheckpointError, ConfigurationError, DropshipError, LeaseLostError
 from .connect import LEDGER_APPLICATION, connect, psycopg_module, redact_dsn, store_error
 
 __all__ = ["DEFAULT_LEASE_SECONDS", "MAX_LEASE_SECONDS", "Lease", "default_holder"]
@@ -138,7 +138,9 @@ class Lease:
             or not isinstance(seconds, (int, float))
             or not 0.1 <= seconds <= MAX_LEASE_SECONDS
         ):
-            raise ValueError(f"lease seconds must be a number from 0.1 to {MAX_LEASE_SECONDS:g}, got {seconds!r}"[:200])
+            raise ConfigurationError(
+                f"lease seconds must be a number from 0.1 to {MAX_LEASE_SECONDS:g}, got {seconds!r}"[:200]
+            )
         self._dsn = dsn
         self._schema = schema
         self.name = name

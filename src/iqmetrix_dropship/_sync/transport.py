@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from .._concurrency import shield, within
-from .._exceptions import APIConnectionError
+from .._exceptions import APIConnectionError, ArgumentTypeError
 from .._httpx import (
     SDK_HEADERS,
     Exchange,
@@ -35,6 +35,10 @@ __all__ = ["SyncTransport"]
 
 class SyncTransport:
     def __init__(self, http_client: httpx.Client | None, timeout: Any) -> None:
+        if http_client is not None and not isinstance(http_client, httpx.Client):
+            # Refused here, not at the first request (an httpx.Client has no awaitable send, and the
+            # other way round): the sync client takes an httpx.Client, the async one an Client.
+            raise ArgumentTypeError(f"http_client must be an httpx.Client, got {type(http_client).__name__}")
         self._owns_client = http_client is None
         self._client = http_client or httpx.Client(timeout=timeout, follow_redirects=False, headers=SDK_HEADERS)
 

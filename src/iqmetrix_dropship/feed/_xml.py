@@ -21,7 +21,7 @@ from typing import Any
 
 from lxml import etree
 
-from .._exceptions import FeedParseError
+from .._exceptions import ArgumentTypeError, FeedParseError
 from .._text import preview
 
 __all__ = [
@@ -115,7 +115,7 @@ def check_prolog(data: bytes, max_bytes: int) -> bytes:
     ``response.text``: the page must be parsed from its bytes, which carry the encoding)."""
     if type(data) is not bytes:
         if not isinstance(data, bytes | bytearray | memoryview):
-            raise TypeError(f"a feed page must be bytes, not {type(data).__name__}")
+            raise ArgumentTypeError(f"a feed page must be bytes, not {type(data).__name__}")
         data = bytes(data)
     if len(data) > max_bytes:
         raise FeedParseError(f"refused: the page is {len(data)} bytes, over the {max_bytes} cap")

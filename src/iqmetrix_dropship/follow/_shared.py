@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from .. import _telemetry as telemetry
-from .._exceptions import APIConnectionError, RateLimitError, ServerError, StoreUnavailableError
+from .._exceptions import (
+    APIConnectionError,
+    ArgumentTypeError,
+    ConfigurationError,
+    RateLimitError,
+    ServerError,
+    StoreUnavailableError,
+)
 from .._pg import is_dsn, refuse_other_dsn
 from .._protocol.follow import Start
 from .._text import preview
@@ -58,7 +65,7 @@ def open_checkpoint(checkpoint: CheckpointStore | str | os.PathLike[str]) -> Che
             store.refuse_ledger()
         return store
     if not isinstance(checkpoint, CheckpointStore):
-        raise TypeError(f"checkpoint must be a path or a CheckpointStore, got {type(checkpoint).__name__}")
+        raise ArgumentTypeError(f"checkpoint must be a path or a CheckpointStore, got {type(checkpoint).__name__}")
     if isinstance(checkpoint, SQLiteCheckpoint):
         checkpoint.refuse_ledger()
     return checkpoint
@@ -66,7 +73,7 @@ def open_checkpoint(checkpoint: CheckpointStore | str | os.PathLike[str]) -> Che
 
 def check_start(start: str) -> Start:
     if start not in ("earliest", "latest"):
-        raise ValueError(f"start must be 'earliest' or 'latest', got {preview(start)}")
+        raise ConfigurationError(f"start must be 'earliest' or 'latest', got {preview(start)}")
     return "earliest" if start == "earliest" else "latest"
 
 

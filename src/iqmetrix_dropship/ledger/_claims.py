@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _telemetry as telemetry
 from .._concurrency import async_blocking
-from .._exceptions import CheckpointError, StoreUnavailableError
+from .._exceptions import CheckpointError, ConfigurationError, StoreUnavailableError
 from ..models import ItemStatusUpdate, OrderStatusUpdate
 from ._models import LedgerEvent, LedgerOrder
 from ._outbox import Intent
@@ -95,7 +95,9 @@ class ClaimSession:
         number = isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
         if not number or not 0.1 <= timeout <= MAX_CLAIM_TIMEOUT:
             # Below 0.1 s a claim ends before its first PUT; 0 would be "never" to the server.
-            raise ValueError(f"timeout must be seconds from 0.1 to {MAX_CLAIM_TIMEOUT:g}, got {timeout!r}"[:200])
+            raise ConfigurationError(
+                f"timeout must be seconds from 0.1 to {MAX_CLAIM_TIMEOUT:g}, got {timeout!r}"[:200]
+            )
         self._record_in = record
         self._read = read
         self._backend: Any = backend
@@ -228,7 +230,7 @@ class ClaimOpener:
 
     def __init__(self, session: ClaimSession, status: str | None, limit: int) -> None:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise ValueError(f"limit must be a whole number >= 1, got {limit!r}")
+            raise ConfigurationError(f"limit must be a whole number >= 1, got {limit!r}"[:200])
         self._session = session
         self._status = status
         self._limit = limit

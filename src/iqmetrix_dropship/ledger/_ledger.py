@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-from .._exceptions import CheckpointError, DropshipError, LeaseLostError, StoreUnavailableError
+from .._exceptions import ArgumentTypeError, CheckpointError, DropshipError, LeaseLostError, StoreUnavailableError
 from .._pg import is_dsn, refuse_other_dsn
 from .._pg.lease import DEFAULT_LEASE_SECONDS, default_holder
 from .._protocol.catalog import DEFAULT_CHUNK_SIZE, PushResult
@@ -375,7 +375,7 @@ class OrderLedger:
         ``result = await client.push_availability(changes)``, then ``ledger.record_availability(result.accepted)``.
         """
         if inspect.iscoroutinefunction(getattr(client, "push_availability", None)):
-            raise TypeError(
+            raise ArgumentTypeError(
                 "ledger.push_availability takes a DropshipClient; with an AsyncDropshipClient, call "
                 "availability_changes, then await client.push_availability, then record_availability"
             )

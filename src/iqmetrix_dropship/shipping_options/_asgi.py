@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from .._exceptions import ConfigurationError
 from ._answers import Answer, message_answer
 from ._core import ShippingOptionsHandler
 
@@ -74,5 +75,7 @@ class _Endpoint:
 
 def build_app(handler: ShippingOptionsHandler, path: str) -> Starlette:
     if not isinstance(path, str) or not path.startswith("/") or _route_key(path) in ("", _route_key(HEALTH_PATH)):
-        raise ValueError(f"path must start with '/' and name the endpoint, like '/ShippingOptions', not {path!r}"[:200])
+        raise ConfigurationError(
+            f"path must start with '/' and name the endpoint, like '/ShippingOptions', not {path!r}"[:200]
+        )
     return Starlette(routes=[Route("/{rest:path}", _Endpoint(handler, path))])

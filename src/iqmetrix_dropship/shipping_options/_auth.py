@@ -18,6 +18,8 @@ import hmac
 import re
 from collections.abc import Mapping
 
+from .._exceptions import ConfigurationError
+
 __all__ = ["ApiKeyAuth", "Auth", "BasicAuth"]
 
 REALM = "ShippingOptions"
@@ -37,9 +39,9 @@ def _raw(value: str) -> bytes:
 
 def _secret(value: object, what: str) -> str:
     if not isinstance(value, str) or not value:
-        raise ValueError(f"{what} must be a non-empty string")
+        raise ConfigurationError(f"{what} must be a non-empty string")
     if _CONTROL.search(value):
-        raise ValueError(f"{what} must not contain control characters")
+        raise ConfigurationError(f"{what} must not contain control characters")
     return value
 
 
@@ -60,7 +62,9 @@ class BasicAuth:
     def __init__(self, username: str, password: str) -> None:
         self._name = _secret(username, "the user name")
         if ":" in username:
-            raise ValueError("the user name must not contain ':' (Basic separates it from the password with one)")
+            raise ConfigurationError(
+                "the user name must not contain ':' (Basic separates it from the password with one)"
+            )
         _secret(password, "the password")
         self._username = username.encode("utf-8")
         self._password = password.encode("utf-8")
@@ -113,9 +117,9 @@ class ApiKeyAuth:
     def __init__(self, key: str, header: str = "Api-Key") -> None:
         _secret(key, "the API key")
         if key != key.strip():
-            raise ValueError("the API key must not start or end with white space")
+            raise ConfigurationError("the API key must not start or end with white space")
         if not isinstance(header, str) or not _TOKEN.fullmatch(header):
-            raise ValueError("the header must be an HTTP header name (letters, digits, '-', ...)")
+            raise ConfigurationError("the header must be an HTTP header name (letters, digits, '-', ...)")
         self._header = header
         self._key = key.encode("utf-8")
 

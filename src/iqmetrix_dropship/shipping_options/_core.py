@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 import anyio.to_thread
 from pydantic import ValidationError
 
+from .._exceptions import ArgumentTypeError, ConfigurationError
 from .._text import preview
 from ._answers import DENIED, INTERNAL_ERROR, Answer, message_answer, options_answer, out_of_stock_answer
 from ._auth import ApiKeyAuth, Auth, BasicAuth
@@ -127,11 +128,11 @@ class ShippingOptionsHandler:
 
     def __init__(self, quote: Quote, *, auth: Auth | None, max_body_bytes: int = MAX_BODY_BYTES) -> None:
         if not callable(quote):
-            raise TypeError(f"quote must be a function taking a ShippingQuery, not {type(quote).__name__}")
+            raise ArgumentTypeError(f"quote must be a function taking a ShippingQuery, not {type(quote).__name__}")
         if auth is not None and not isinstance(auth, (BasicAuth, ApiKeyAuth)):
-            raise TypeError(f"auth must be BasicAuth(...), ApiKeyAuth(...) or None, not {type(auth).__name__}")
+            raise ArgumentTypeError(f"auth must be BasicAuth(...), ApiKeyAuth(...) or None, not {type(auth).__name__}")
         if isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int) or max_body_bytes < 1:
-            raise ValueError("max_body_bytes must be a positive integer")
+            raise ConfigurationError("max_body_bytes must be a positive integer")
         self.quote = quote
         self.auth = auth
         self.max_body_bytes = max_body_bytes
