@@ -310,8 +310,9 @@ class Lease:
         with self._lock:
             if self._token == token and token is not None:
                 self._lost("its lease was taken over or expired before a write")
+        term = f" (term {token})" if token is not None else ""
         raise LeaseLostError(
-            f"{self.holder} no longer holds the lease {self.name!r} (term {token}): it stepped down, "
+            f"{self.holder} no longer holds the lease {self.name!r}{term}: it stepped down, "
             "and wrote nothing; the new leader delivers the entry in hand again"
         )
 
