@@ -74,30 +74,41 @@ T = TypeVar("T")
 
 
 class AsyncCondition:
-    """An ``anyio.Condition`` whose ``wait`` gives up after ``timeout`` seconds, as ``threading``'s
-    does. (anyio, and the rest of the async seams, load with the first async object: importing
-    the sync client does not import anyio.)"""
+    """The async twin of ``threading.Condition`` for the token cache, with no lock to hold.
+
+    An event loop runs one task at a time, and a task is only interrupted where it awaits: the
+    code between two awaits is atomic already, so entering and leaving do nothing. Holding a real
+    lock was the danger: asyncio's own ``task.cancel()`` (``asyncio.wait_for``, ``asyncio.timeout``)
+    goes through anyio's shields, so a cancellation could cut the lock's re-acquisition after a
+    wait (and leaving then released a lock the task did not hold), or the acquisition before the
+    token cache learnt a fetch's outcome (and every later call then waited for a fetch that would
+    never end). ``wait`` waits for the next ``notify_all``, or ``timeout`` seconds; what it waits on
+    is taken when it is called, before it first suspends, so a notification between the caller's
+    check and its wait is never lost. (anyio, and the rest of the async seams, load with the first
+    async object: importing the sync client does not import anyio.)"""
 
     def __init__(self) -> None:
-        import anyio  # noqa: PLC0415 - see the class docstring
-
-        self._condition = anyio.Condition()
+        self._notified: anyio.Event | None = None  # made in the event loop, by the first wait
 
     async def __aenter__(self) -> AsyncCondition:
-        await self._condition.acquire()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        self._condition.release()
+        return None
 
     async def wait(self, timeout: float | None = None) -> None:
         import anyio  # noqa: PLC0415 - see the class docstring
 
+        if self._notified is None:
+            self._notified = anyio.Event()
+        notified = self._notified
         with anyio.move_on_after(math.inf if timeout is None else timeout):
-            await self._condition.wait()
+            await notified.wait()
 
     def notify_all(self) -> None:
-        self._condition.notify_all()
+        if self._notified is not None:
+            self._notified.set()
+            self._notified = None
 
 
 Condition = threading.Condition

@@ -43,6 +43,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "CheckpointError",
+    "ClientClosedError",
     "ConfigurationError",
     "CursorLostError",
     "DropshipError",
@@ -78,6 +79,11 @@ class ConfigurationError(DropshipError, ValueError):
 class ArgumentTypeError(ConfigurationError, TypeError):
     """An argument of the wrong type (a number where a path or a store is taken, ...): a
     ``ConfigurationError``, and a ``TypeError`` too, as Python raises for one."""
+
+
+class ClientClosedError(DropshipError, RuntimeError):
+    """The client was closed (``close()``, ``aclose()``, or the ``http_client`` it was given): no
+    request is sent. A call waiting to retry when its client is closed ends with this."""
 
 
 class _RetriedError(DropshipError):

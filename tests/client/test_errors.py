@@ -11,6 +11,7 @@ from iqmetrix_dropship import (
     APIError,
     AuthenticationError,
     BadRequestError,
+    ClientClosedError,
     DropshipError,
     NotFoundError,
     ServerError,
@@ -126,3 +127,39 @@ def test_an_error_over_the_size_limit_keeps_its_class_and_status(api: respx.Mock
         client.update_order_status(ORDER_ID, "Cancelled", max_retries=0)
     assert caught.value.status_code == 503
     assert len(str(caught.value)) < 1_000
+
+
+def test_a_closed_client_raises_client_closed_error_and_sends_nothing(api: respx.MockRouter, client: Any) -> None:
+    api.post(TOKEN_URL).respond(200, json=token_json(1))
+    client.close()
+    for call in (client.get_notifications, lambda: client.update_order_status(ORDER_ID, "Ordered")):
+        with pytest.raises(ClientClosedError, match="the client is closed; nothing was sent") as caught:
+            call()
+        assert isinstance(caught.value, DropshipError)
+        assert isinstance(caught.value, RuntimeError)  # as httpx's own error for it was
+    assert api.calls.call_count == 0
+
+
+def test_a_client_closed_while_a_call_waits_to_retry_ends_that_call_typed(
+    api: respx.MockRouter, client: Any, sleeps: list[float]
+) -> None:
+    api.post(TOKEN_URL).respond(200, json=token_json(1))
+    api.get(NOTIFICATIONS).respond(503)
+
+    def close_instead_of_sleeping(seconds: float) -> None:
+        sleeps.append(seconds)
+        client.close()
+
+    inner = client.inner if hasattr(client, "inner") else client
+    if hasattr(client, "inner"):
+
+        async def close_async(seconds: float) -> None:
+            sleeps.append(seconds)
+            await inner.aclose()
+
+        inner._sleep = close_async
+    else:
+        inner._sleep = close_instead_of_sleeping
+    with pytest.raises(ClientClosedError):
+        client.get_notifications()
+    assert len(sleeps) == 1  # one back-off, then the closed client ended the call

@@ -547,7 +547,9 @@ class AsyncDropshipClient(ClientBase["httpx.AsyncClient"]):
             if isinstance(action, FetchFailed):
                 raise action.error  # the fetch this call waited for failed: so does this call
             outcome = await self._fetch_token(action, timeout, deadline)  # outside the lock: waiters wait on it
-            with async_shield():  # the cache must learn the outcome, even if this call is cancelled
+            # The cache must learn the outcome, even if this call is cancelled: nothing here awaits
+            # (async, the condition holds no lock: see AsyncCondition), and nothing can cancel it.
+            with async_shield():
                 async with self._token_lock:
                     try:
                         fresh = self._tokens.finish(action, self._clock(), outcome)

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from .._concurrency import async_shield, async_within
-from .._exceptions import APIConnectionError, ArgumentTypeError
+from .._exceptions import APIConnectionError, ArgumentTypeError, ClientClosedError
 from .._httpx import (
     SDK_HEADERS,
     Exchange,
@@ -42,11 +42,13 @@ class AsyncTransport:
         self._client = http_client or httpx.AsyncClient(timeout=timeout, follow_redirects=False, headers=SDK_HEADERS)
 
     async def send(self, request: Request, token: str | None, timeout: Any, deadline: Deadline) -> Response:
+        if self._client.is_closed:
+            raise _closed(request)
         exchange = Exchange(
             build(self._client, request, token, timeout, own_client=self._owns_client, deadline=deadline)
         )
         started = time.perf_counter()
-        failure: APIConnectionError | None = None
+        failure: APIConnectionError | ClientClosedError | None = None
         try:
             raw, body = await async_within(
                 deadline.remaining(), exchange.abort, lambda: self._exchange(exchange, request, deadline)
@@ -55,6 +57,10 @@ class AsyncTransport:
             failure = deadline.error(request.method, request.url)
         except httpx.HTTPError as error:  # no answer, or none that counts (TooManyRedirects, ...)
             failure = connection_error(request, error, deadline)
+        except RuntimeError:  # httpx's "the client has been closed", if it was closed meanwhile
+            if not self._client.is_closed:
+                raise
+            failure = _closed(request)
         if failure is not None:
             log_failure(request, failure, time.perf_counter() - started)
             raise failure  # here, not in an except block: see _httpx.py's docstring
@@ -85,3 +91,7 @@ class AsyncTransport:
     async def aclose(self) -> None:
         if self._owns_client:  # never close a client the caller gave us
             await self._client.aclose()
+
+
+def _closed(request: Request) -> ClientClosedError:
+    return ClientClosedError(f"{request.method} {request.url}: the client is closed; nothing was sent")

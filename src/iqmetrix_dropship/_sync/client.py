@@ -542,7 +542,9 @@ class DropshipClient(ClientBase["httpx.Client"]):
             if isinstance(action, FetchFailed):
                 raise action.error  # the fetch this call waited for failed: so does this call
             outcome = self._fetch_token(action, timeout, deadline)  # outside the lock: waiters wait on it
-            with shield():  # the cache must learn the outcome, even if this call is cancelled
+            # The cache must learn the outcome, even if this call is cancelled: nothing here awaits
+            # (async, the condition holds no lock: see Condition), and nothing can cancel it.
+            with shield():
                 with self._token_lock:
                     try:
                         fresh = self._tokens.finish(action, self._clock(), outcome)

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from .._concurrency import shield, within
-from .._exceptions import APIConnectionError, ArgumentTypeError
+from .._exceptions import APIConnectionError, ArgumentTypeError, ClientClosedError
 from .._httpx import (
     SDK_HEADERS,
     Exchange,
@@ -43,11 +43,13 @@ class SyncTransport:
         self._client = http_client or httpx.Client(timeout=timeout, follow_redirects=False, headers=SDK_HEADERS)
 
     def send(self, request: Request, token: str | None, timeout: Any, deadline: Deadline) -> Response:
+        if self._client.is_closed:
+            raise _closed(request)
         exchange = Exchange(
             build(self._client, request, token, timeout, own_client=self._owns_client, deadline=deadline)
         )
         started = time.perf_counter()
-        failure: APIConnectionError | None = None
+        failure: APIConnectionError | ClientClosedError | None = None
         try:
             raw, body = within(
                 deadline.remaining(), exchange.abort, lambda: self._exchange(exchange, request, deadline)
@@ -56,6 +58,10 @@ class SyncTransport:
             failure = deadline.error(request.method, request.url)
         except httpx.HTTPError as error:  # no answer, or none that counts (TooManyRedirects, ...)
             failure = connection_error(request, error, deadline)
+        except RuntimeError:  # httpx's "the client has been closed", if it was closed meanwhile
+            if not self._client.is_closed:
+                raise
+            failure = _closed(request)
         if failure is not None:
             log_failure(request, failure, time.perf_counter() - started)
             raise failure  # here, not in an except block: see _httpx.py's docstring
@@ -84,3 +90,7 @@ class SyncTransport:
     def close(self) -> None:
         if self._owns_client:  # never close a client the caller gave us
             self._client.close()
+
+
+def _closed(request: Request) -> ClientClosedError:
+    return ClientClosedError(f"{request.method} {request.url}: the client is closed; nothing was sent")
