@@ -32,6 +32,7 @@ SUBSTITUTIONS = [
     ("AsyncTransport", "SyncTransport"),
     ("AsyncPrefetcher", "Prefetcher"),
     ("AsyncCondition", "Condition"),
+    ("AsyncClosing", "Closing"),
     ("AsyncRetrying", "Retrying"),
     ("AsyncGenerator", "Generator"),
     ("AsyncIterator", "Iterator"),

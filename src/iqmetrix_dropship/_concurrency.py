@@ -45,8 +45,11 @@ if TYPE_CHECKING:
     from anyio import Event as AsyncEvent
 
 __all__ = [
+    "AsyncClosing",
     "AsyncCondition",
     "AsyncEvent",
+    "Closed",
+    "Closing",
     "Condition",
     "Event",
     "async_blocking",
@@ -132,9 +135,38 @@ async def async_sleep(delay: float) -> None:
 sleep = time.sleep
 
 
-async def async_within(seconds: float | None, abort: Callable[[], None], call: Callable[[], Awaitable[T]]) -> T:
+class Closed(Exception):  # noqa: N818 - a signal between two modules, never seen outside
+    """``within`` stopped waiting because its transport was closed."""
+
+
+class Closing:
+    """Set when a sync transport closes: calls waiting in ``within`` stop waiting at once (httpx's
+    ``close()`` does not wake a thread blocked reading a socket)."""
+
+    def __init__(self) -> None:
+        self.future: futures.Future[None] = futures.Future()
+
+    def set(self) -> None:
+        with contextlib.suppress(futures.InvalidStateError):
+            self.future.set_result(None)
+
+
+class AsyncClosing:
+    """The async twin of ``Closing``: nothing to do, closing an ``httpx.AsyncClient`` ends the
+    requests in flight itself."""
+
+    def set(self) -> None:
+        return None
+
+
+async def async_within(
+    seconds: float | None,
+    abort: Callable[[], None],
+    call: Callable[[], Awaitable[T]],
+    closing: AsyncClosing | None = None,
+) -> T:
     """``await call()``, cancelled after ``seconds``: then ``TimeoutError``. (Cancelling is the
-    abort: ``abort`` is the sync twin's.)"""
+    abort: ``abort`` and ``closing`` are the sync twin's.)"""
     import anyio  # noqa: PLC0415 - loads with the first async call (see AsyncCondition)
 
     with anyio.move_on_after(math.inf if seconds is None else seconds):
@@ -142,8 +174,11 @@ async def async_within(seconds: float | None, abort: Callable[[], None], call: C
     raise TimeoutError
 
 
-def within(seconds: float | None, abort: Callable[[], None], call: Callable[[], T]) -> T:
-    """``call()``, waited for at most ``seconds``: then ``abort()`` and ``TimeoutError``.
+def within(
+    seconds: float | None, abort: Callable[[], None], call: Callable[[], T], closing: Closing | None = None
+) -> T:
+    """``call()``, waited for at most ``seconds``: then ``abort()`` and ``TimeoutError``; or until
+    ``closing`` is set: then ``abort()`` and ``Closed``.
 
     A thread cannot be cancelled, and httpx's timeouts are per read: a server that trickles its
     headers one byte at a time would hold a call for as long as it likes. So the call runs on one
@@ -154,11 +189,14 @@ def within(seconds: float | None, abort: Callable[[], None], call: Callable[[], 
     if seconds is None:
         return call()
     future = _WORKERS.submit(call)
-    try:
-        return future.result(timeout=seconds)
-    except (TimeoutError, futures.TimeoutError):  # one class since Python 3.11, two before
-        future.cancel()
-        abort()
+    waited: list[futures.Future[Any]] = [future] if closing is None else [future, closing.future]
+    done, _ = futures.wait(waited, timeout=seconds, return_when=futures.FIRST_COMPLETED)
+    if future in done:
+        return future.result()
+    future.cancel()
+    abort()
+    if closing is not None and closing.future.done():
+        raise Closed
     raise TimeoutError
 
 

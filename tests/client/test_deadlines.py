@@ -17,7 +17,7 @@ from typing import Any
 import anyio
 import pytest
 
-from iqmetrix_dropship import APITimeoutError, AsyncDropshipClient, DropshipClient
+from iqmetrix_dropship import APITimeoutError, AsyncDropshipClient, ClientClosedError, DropshipClient
 
 from ..scripted import ScriptedServer, read_request, stall, trickle
 from .conftest import CREDENTIALS
@@ -172,3 +172,45 @@ def test_a_server_trickling_its_headers_or_stalling_mid_body_cannot_outlive_the_
         elapsed, error = _timed(get_notifications(f"{api.url}/v1", timeout=1.0, max_retries=0))
     assert isinstance(error, APITimeoutError), error
     assert elapsed < 1.6  # before (sync): 8 s for the headers; 1.9 s for the stall
+
+
+def test_closing_a_sync_client_ends_its_calls_waiting_for_an_answer() -> None:
+    """httpx's close() does not wake a thread blocked reading its socket: the client's own close
+    does, at once, with a typed error (before: the call waited out its whole timeout)."""
+    arrived = threading.Event()
+
+    def answer_never(conn: socket.socket, stop: threading.Event) -> None:
+        read_request(conn)
+        arrived.set()
+        stop.wait(30)
+
+    outcome: list[BaseException | None] = []
+    with ScriptedServer(answer_never) as server:
+        client = DropshipClient(
+            supplier_id=60455,
+            access_token="static-token-value",
+            base_url=f"{server.url}/v1",
+            timeout=20,
+            max_retries=0,
+        )
+
+        def call() -> None:
+            try:
+                client.get_notifications()
+            except BaseException as error:
+                outcome.append(error)
+            else:
+                outcome.append(None)
+
+        caller = threading.Thread(target=call)
+        caller.start()
+        assert arrived.wait(10)
+        closed_at = time.monotonic()
+        client.close()
+        caller.join(timeout=15)
+        ended_after_close = time.monotonic() - closed_at
+
+    (error,) = outcome
+    assert isinstance(error, ClientClosedError), error
+    assert "closed while waiting for the answer" in str(error)
+    assert ended_after_close < 5.0, ended_after_close  # far below the call's 20 s timeout

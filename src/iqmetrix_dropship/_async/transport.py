@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from .._concurrency import async_shield, async_within
+from .._concurrency import AsyncClosing, Closed, async_shield, async_within
 from .._exceptions import APIConnectionError, ArgumentTypeError, ClientClosedError
 from .._httpx import (
     SDK_HEADERS,
@@ -39,10 +39,12 @@ class AsyncTransport:
             # other way round): the sync client takes an httpx.Client, the async one an AsyncClient.
             raise ArgumentTypeError(f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}")
         self._owns_client = http_client is None
+        self._closing = AsyncClosing()  # set by aclose(): calls in flight stop waiting
+        self._closed = False
         self._client = http_client or httpx.AsyncClient(timeout=timeout, follow_redirects=False, headers=SDK_HEADERS)
 
     async def send(self, request: Request, token: str | None, timeout: Any, deadline: Deadline) -> Response:
-        if self._client.is_closed:
+        if self._closed or self._client.is_closed:
             raise _closed(request)
         exchange = Exchange(
             build(self._client, request, token, timeout, own_client=self._owns_client, deadline=deadline)
@@ -51,8 +53,10 @@ class AsyncTransport:
         failure: APIConnectionError | ClientClosedError | None = None
         try:
             raw, body = await async_within(
-                deadline.remaining(), exchange.abort, lambda: self._exchange(exchange, request, deadline)
+                deadline.remaining(), exchange.abort, lambda: self._exchange(exchange, request, deadline), self._closing
             )
+        except Closed:  # closed while this call waited for its answer
+            failure = _closed(request, sent=True)
         except TimeoutError:
             failure = deadline.error(request.method, request.url)
         except httpx.HTTPError as error:  # no answer, or none that counts (TooManyRedirects, ...)
@@ -89,9 +93,12 @@ class AsyncTransport:
         return raw, body
 
     async def aclose(self) -> None:
+        self._closed = True
+        self._closing.set()
         if self._owns_client:  # never close a client the caller gave us
             await self._client.aclose()
 
 
-def _closed(request: Request) -> ClientClosedError:
-    return ClientClosedError(f"{request.method} {request.url}: the client is closed; nothing was sent")
+def _closed(request: Request, *, sent: bool = False) -> ClientClosedError:
+    what = "closed while waiting for the answer, which was not read" if sent else "closed; nothing was sent"
+    return ClientClosedError(f"{request.method} {request.url}: the client is {what}")

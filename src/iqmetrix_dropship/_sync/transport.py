@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from .._concurrency import shield, within
+from .._concurrency import Closed, Closing, shield, within
 from .._exceptions import APIConnectionError, ArgumentTypeError, ClientClosedError
 from .._httpx import (
     SDK_HEADERS,
@@ -40,10 +40,12 @@ class SyncTransport:
             # other way round): the sync client takes an httpx.Client, the async one an Client.
             raise ArgumentTypeError(f"http_client must be an httpx.Client, got {type(http_client).__name__}")
         self._owns_client = http_client is None
+        self._closing = Closing()  # set by close(): calls in flight stop waiting
+        self._closed = False
         self._client = http_client or httpx.Client(timeout=timeout, follow_redirects=False, headers=SDK_HEADERS)
 
     def send(self, request: Request, token: str | None, timeout: Any, deadline: Deadline) -> Response:
-        if self._client.is_closed:
+        if self._closed or self._client.is_closed:
             raise _closed(request)
         exchange = Exchange(
             build(self._client, request, token, timeout, own_client=self._owns_client, deadline=deadline)
@@ -52,8 +54,10 @@ class SyncTransport:
         failure: APIConnectionError | ClientClosedError | None = None
         try:
             raw, body = within(
-                deadline.remaining(), exchange.abort, lambda: self._exchange(exchange, request, deadline)
+                deadline.remaining(), exchange.abort, lambda: self._exchange(exchange, request, deadline), self._closing
             )
+        except Closed:  # closed while this call waited for its answer
+            failure = _closed(request, sent=True)
         except TimeoutError:
             failure = deadline.error(request.method, request.url)
         except httpx.HTTPError as error:  # no answer, or none that counts (TooManyRedirects, ...)
@@ -88,9 +92,12 @@ class SyncTransport:
         return raw, body
 
     def close(self) -> None:
+        self._closed = True
+        self._closing.set()
         if self._owns_client:  # never close a client the caller gave us
             self._client.close()
 
 
-def _closed(request: Request) -> ClientClosedError:
-    return ClientClosedError(f"{request.method} {request.url}: the client is closed; nothing was sent")
+def _closed(request: Request, *, sent: bool = False) -> ClientClosedError:
+    what = "closed while waiting for the answer, which was not read" if sent else "closed; nothing was sent"
+    return ClientClosedError(f"{request.method} {request.url}: the client is {what}")
