@@ -57,7 +57,7 @@ from urllib.parse import parse_qsl
 from starlette import responses
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
@@ -187,8 +187,14 @@ def create_app(emulator: DropshipService | HasService) -> Starlette:
         routes=[
             Mount("/_emulator", routes=_admin_routes(service)),
             Route("/{path:path}", api.dispatch, methods=_ALL_METHODS),
-        ]
+        ],
+        # A client gone while its body was read (a cancelled call) is nobody's error to log.
+        exception_handlers={ClientDisconnect: _client_gone},
     )
+
+
+async def _client_gone(request: Request, error: Exception) -> Response:
+    return Response(status_code=499)  # never delivered: the client is gone
 
 
 class _SupplierApi:
