@@ -203,7 +203,11 @@ def within(
 class _DaemonWorkers:
     """Daemon threads for ``within``: a call stuck on a server after its caller gave up never keeps
     the process from exiting (``ThreadPoolExecutor`` joins its threads at exit). Idle threads wait
-    for the next call; one is started when none is idle, so callers never queue behind each other."""
+    for the next call; one is started when none is idle, so callers never queue behind each other.
+    Past ``MAX_IDLE`` idle threads, a thread whose call is done ends: a burst of concurrent calls
+    does not leave as many threads behind it."""
+
+    MAX_IDLE = 8
 
     def __init__(self) -> None:
         self._calls: queue.SimpleQueue[tuple[Callable[[], Any], futures.Future[Any]]] = queue.SimpleQueue()
@@ -231,6 +235,8 @@ class _DaemonWorkers:
                     future.set_exception(error)
             del call, future  # nothing of the last call is kept alive while idle
             with self._lock:
+                if self._idle >= self.MAX_IDLE:
+                    return  # enough threads wait already; submit() never counted on this one
                 self._idle += 1
 
 
