@@ -214,3 +214,38 @@ def test_closing_a_sync_client_ends_its_calls_waiting_for_an_answer() -> None:
     assert isinstance(error, ClientClosedError), error
     assert "closed while waiting for the answer" in str(error)
     assert ended_after_close < 5.0, ended_after_close  # far below the call's 20 s timeout
+
+
+def test_closing_an_async_client_ends_its_calls_waiting_for_an_answer_as_closed() -> None:
+    arrived = threading.Event()
+
+    def answer_never(conn: socket.socket, stop: threading.Event) -> None:
+        read_request(conn)
+        arrived.set()
+        stop.wait(30)
+
+    async def scenario(url: str) -> BaseException | None:
+        client = AsyncDropshipClient(
+            supplier_id=60455, access_token="static-token-value", base_url=f"{url}/v1", timeout=20, max_retries=0
+        )
+        async with anyio.create_task_group() as group:
+            outcome: list[BaseException | None] = []
+
+            async def call() -> None:
+                try:
+                    await client.get_notifications()
+                except Exception as error:
+                    outcome.append(error)
+                else:
+                    outcome.append(None)
+
+            group.start_soon(call)
+            assert await anyio.to_thread.run_sync(arrived.wait, 10)
+            with anyio.fail_after(5):  # far below the call's 20 s timeout
+                await client.aclose()
+        return outcome[0]
+
+    with ScriptedServer(answer_never) as server:
+        error = anyio.run(scenario, server.url)
+    assert isinstance(error, ClientClosedError), error
+    assert "closed while waiting for the answer" in str(error)

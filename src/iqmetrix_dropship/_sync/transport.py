@@ -61,7 +61,8 @@ class SyncTransport:
         except TimeoutError:
             failure = deadline.error(request.method, request.url)
         except httpx.HTTPError as error:  # no answer, or none that counts (TooManyRedirects, ...)
-            failure = connection_error(request, error, deadline)
+            # Closing an async client ends its calls in flight with httpx's error: said as closed.
+            failure = _closed(request, sent=True) if self._closed else connection_error(request, error, deadline)
         except RuntimeError:  # httpx's "the client has been closed", if it was closed meanwhile
             if not self._client.is_closed:
                 raise
