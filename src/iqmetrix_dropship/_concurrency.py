@@ -85,13 +85,15 @@ class AsyncCondition:
     goes through anyio's shields, so a cancellation could cut the lock's re-acquisition after a
     wait (and leaving then released a lock the task did not hold), or the acquisition before the
     token cache learnt a fetch's outcome (and every later call then waited for a fetch that would
-    never end). ``wait`` waits for the next ``notify_all``, or ``timeout`` seconds; what it waits on
-    is taken when it is called, before it first suspends, so a notification between the caller's
-    check and its wait is never lost. (anyio, and the rest of the async seams, load with the first
-    async object: importing the sync client does not import anyio.)"""
+    never end). ``wait`` waits for the next ``notify_all``, or ``timeout`` seconds, on an event of
+    its own, registered when it is called, before it first suspends: a notification between the
+    caller's check and its wait is never lost, and no event outlives its wait (an event belongs to
+    the loop that made it; a client may be used by one ``asyncio.run`` after another). (anyio, and
+    the rest of the async seams, load with the first async object: importing the sync client does
+    not import anyio.)"""
 
     def __init__(self) -> None:
-        self._notified: anyio.Event | None = None  # made in the event loop, by the first wait
+        self._waiting: list[anyio.Event] = []
 
     async def __aenter__(self) -> AsyncCondition:
         return self
@@ -102,16 +104,19 @@ class AsyncCondition:
     async def wait(self, timeout: float | None = None) -> None:
         import anyio  # noqa: PLC0415 - see the class docstring
 
-        if self._notified is None:
-            self._notified = anyio.Event()
-        notified = self._notified
-        with anyio.move_on_after(math.inf if timeout is None else timeout):
-            await notified.wait()
+        notified = anyio.Event()
+        self._waiting.append(notified)
+        try:
+            with anyio.move_on_after(math.inf if timeout is None else timeout):
+                await notified.wait()
+        finally:
+            with contextlib.suppress(ValueError):  # already taken by notify_all
+                self._waiting.remove(notified)
 
     def notify_all(self) -> None:
-        if self._notified is not None:
-            self._notified.set()
-            self._notified = None
+        waiting, self._waiting = self._waiting, []
+        for notified in waiting:
+            notified.set()
 
 
 Condition = threading.Condition

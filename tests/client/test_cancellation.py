@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from iqmetrix_dropship import AsyncDropshipClient
+from iqmetrix_dropship._concurrency import AsyncCondition
 from iqmetrix_dropship.emulator import Emulator, EmulatorServer
 
 
@@ -97,3 +98,24 @@ def test_a_waiter_cancelled_as_the_token_arrives_ends_cancelled_and_the_rest_get
         assert all(not isinstance(outcome, BaseException) for outcome in others), others
 
     asyncio.run(scenario())
+
+
+def test_the_token_condition_serves_one_event_loop_after_another() -> None:
+    """No event outlives its wait: one made in a loop cannot be awaited in the next."""
+    condition = AsyncCondition()
+
+    async def wait_in_vain() -> None:
+        async with condition:
+            await condition.wait(0.01)  # nobody notifies: it gives up
+
+    asyncio.run(wait_in_vain())
+    asyncio.run(wait_in_vain())  # a new loop
+
+    async def notified() -> None:
+        async with condition:
+            waiter = asyncio.ensure_future(condition.wait(10))
+            await asyncio.sleep(0)  # the waiter is waiting
+            condition.notify_all()
+            await asyncio.wait_for(waiter, 5)
+
+    asyncio.run(notified())
